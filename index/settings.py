@@ -1,0 +1,83 @@
+"""The one configuration object of newsqa, read from `NEWSQA_*` environment variables.
+
+Nothing here runs at import time: call `load_settings()` where the program starts and pass
+the result down. Bad values fail at that call with the setting's name in the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import SettingsError
+
+
+class Settings(BaseSettings):
+    """Every knob of newsqa; each has a default that works offline on the bundled corpus."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore", frozen=True)
+
+    corpus_dir: Path = Field(Path("data/articles"), description="Folder of .txt/.md/.html articles.")
+    store_dir: Path = Field(Path("data/store"), description="Where the embedded Chroma store lives.")
+    collection: str = Field("newsqa", description="Chroma collection name.", min_length=3)
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; unset means the embedded store."
+    )
+    top_k: int = Field(8, description="Chunks retrieved per question.", ge=1, le=100)
+    chunk_tokens: int = Field(160, description="Chunk size in embedding-model tokens.", ge=32, le=256)
+    chunk_overlap: int = Field(32, description="Overlap between chunks, in tokens.", ge=0, le=128)
+    embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)
+    llm: Literal["local", "openai"] = Field("local", description="Which LLM answers.")
+    llm_model_path: Path | None = Field(
+        None, description="A GGUF file; unset means the bundled Gemma 3 270M."
+    )
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (…/v1).")
+    llm_model: str = Field("gemma-3-270m", description="Model name sent to the hosted server.")
+    llm_api_key: str = Field("not-needed", description="API key for the hosted server.")
+    llm_timeout: float = Field(30.0, description="Seconds to wait for the hosted LLM.", gt=0)
+    llm_threads: int = Field(2, description="CPU threads for the local LLM.", ge=1, le=64)
+    max_answer_tokens: int = Field(64, description="Longest generated answer.", ge=8, le=1024)
+    max_question_chars: int = Field(2000, description="Longer questions are refused.", ge=10)
+    auth: str | None = Field(None, description="user:password for the web chat login.")
+
+    @field_validator("chroma_url", "llm_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")) or len(value.split("//", 1)[1]) == 0:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("auth")
+    @classmethod
+    def _must_be_user_colon_password(cls, value: str | None) -> str | None:
+        if value is not None and (":" not in value or value.startswith(":")):
+            raise ValueError("must look like user:password")
+        return value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.store_dir / "chroma"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with keyword overrides; errors name the setting.
+
+    >>> load_settings(top_k=3).top_k
+    3
+    """
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "NEWSQA_" + str(first["loc"][0]).upper() if first["loc"] else "NEWSQA_*"
+        raise SettingsError(f"bad setting {name}: {first['msg']}") from None
+    if settings.llm == "openai" and settings.llm_url is None:
+        raise SettingsError("bad setting NEWSQA_LLM_URL: required when NEWSQA_LLM=openai")
+    if settings.chunk_overlap >= settings.chunk_tokens:
+        raise SettingsError("bad setting NEWSQA_CHUNK_OVERLAP: must be smaller than chunk_tokens")
+    return settings

@@ -1,0 +1,163 @@
+"""The Chroma side of newsqa: one collection of chunks and one small manifest of files.
+
+The chunk collection holds the vectors, written through llama-index's `ChromaVectorStore`.
+The manifest (`<name>-files`) has one record per article file with the digest of the version
+that was indexed and whether all its chunks were written ("pending" / "complete"). It is written
+before a file's chunks and completed after them, so an interrupted ingest is always resumable
+and no chunk can lose track of its file. Both live in the same Chroma: an embedded
+`PersistentClient` folder, or a `chroma run` server when `chroma_url` is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from index.embed import MODEL_ID
+from index.errors import StoreError
+from index.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_REBUILD_HINT = "rebuild it with `newsqa ingest --rebuild`"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    source: str
+    digest: str
+    status: str  # "pending" while its chunks are being written, then "complete"
+    chunks: int
+    title: str | None
+    outlet: str | None
+    date: str | None
+    indexed_at: str
+
+
+@dataclass
+class Store:
+    client: Any
+    chunks: Any  # chromadb Collection
+    files: Any  # chromadb Collection
+    where: str  # the folder or URL, for messages
+
+    def file_records(self) -> dict[str, FileRecord]:
+        records: dict[str, FileRecord] = {}
+        total = self.files.count()
+        for offset in range(0, total, 1000):
+            page = self.files.get(include=["metadatas"], limit=1000, offset=offset)
+            for source, meta in zip(page["ids"], page["metadatas"], strict=True):
+                records[source] = FileRecord(
+                    source=source,
+                    digest=str(meta["digest"]),
+                    status=str(meta["status"]),
+                    chunks=int(meta["chunks"]),
+                    title=str(meta["title"]) or None,
+                    outlet=str(meta["outlet"]) or None,
+                    date=str(meta["date"]) or None,
+                    indexed_at=str(meta["indexed_at"]),
+                )
+        return records
+
+    def put_file_record(self, record: FileRecord) -> None:
+        meta = {
+            "digest": record.digest,
+            "status": record.status,
+            "chunks": record.chunks,
+            "title": record.title or "",
+            "outlet": record.outlet or "",
+            "date": record.date or "",
+            "indexed_at": record.indexed_at,
+        }
+        self.files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[meta])
+
+    def delete_file(self, source: str) -> int:
+        """Remove a file's chunks and then its record; returns how many chunks went."""
+        ids = self.chunk_ids(source)
+        if ids:
+            self.chunks.delete(ids=ids)
+        self.files.delete(ids=[source])
+        return len(ids)
+
+    def chunk_ids(self, source: str) -> list[str]:
+        ids: list[str] = self.chunks.get(where={"source": source}, include=[])["ids"]
+        return ids
+
+    def vector_store(self) -> Any:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.chunks)
+
+
+def _client(settings: Settings) -> tuple[Any, str]:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        client = chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+        client.heartbeat()
+        return client, settings.chroma_url
+    path = settings.chroma_path
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings), str(path)
+
+
+def _check_version(collection: Any, where: str) -> None:
+    meta = collection.metadata or {}
+    schema, model = meta.get("newsqa_schema"), meta.get("embed_model")
+    if schema != SCHEMA_VERSION or model != MODEL_ID:
+        raise StoreError(
+            f"the store at {where} was written by another newsqa version "
+            f"(schema {schema}, model {model}); {_REBUILD_HINT}"
+        )
+
+
+def open_store(settings: Settings, *, create: bool = True) -> Store:
+    """Open (and with `create`, make) the chunk and manifest collections."""
+    try:
+        client, where = _client(settings)
+    except OSError as exc:
+        raise StoreError(f"cannot write the store folder {settings.chroma_path}: {exc}") from None
+    except Exception as exc:  # chromadb raises many types for a bad folder or server
+        target = settings.chroma_url or settings.chroma_path
+        raise StoreError(f"cannot open the Chroma store at {target}: {exc}; {_REBUILD_HINT}") \
+            from None
+    meta = {"hnsw:space": "cosine", "newsqa_schema": SCHEMA_VERSION, "embed_model": MODEL_ID}
+    try:
+        if create:
+            chunks = client.get_or_create_collection(
+                settings.collection, embedding_function=None, metadata=meta
+            )
+            files = client.get_or_create_collection(
+                f"{settings.collection}-files", embedding_function=None, metadata=meta
+            )
+        else:
+            chunks = client.get_collection(settings.collection, embedding_function=None)
+            files = client.get_collection(f"{settings.collection}-files", embedding_function=None)
+    except Exception as exc:
+        if not create:
+            raise StoreError(f"no index at {where} yet; run `newsqa ingest`") from None
+        raise StoreError(f"cannot open the Chroma store at {where}: {exc}; {_REBUILD_HINT}") \
+            from None
+    _check_version(chunks, where)
+    return Store(client=client, chunks=chunks, files=files, where=where)
+
+
+def drop_store(settings: Settings) -> None:
+    """Delete both collections (for `--rebuild`); missing ones are fine."""
+    client, _ = _client(settings)
+    for name in (settings.collection, f"{settings.collection}-files"):
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+            log.debug("no collection %s to drop", name)
