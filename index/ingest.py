@@ -1,0 +1,167 @@
+"""Bring the vector store in line with a corpus folder, embedding only what changed.
+
+For each article file: if the manifest already holds its digest as "complete", nothing is
+done (an unchanged corpus re-ingests without loading the embedding model). Otherwise the file
+is marked "pending", its chunks whose ids are not stored yet are embedded and added, stale
+chunks of its older version are deleted, and the file is marked "complete". Files that left the
+folder lose their chunks. Chunk ids are deterministic, so a run killed at any point is finished
+by the next run without duplicates or orphans.
+
+Files stream through in groups; only one group's chunks and vectors are held in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.chunk import Chunk, chunk_article, content_digest
+from index.clean import CleanArticle, clean_article
+from index.embed import OnnxMiniLM, token_ids
+from index.load import ArticleFile, SkippedFile, iter_articles
+from index.settings import Settings
+from index.store import FileRecord, Store, drop_store, open_store
+
+GROUP_CHUNKS = 256  # chunks buffered before a flush: bounds memory, amortises model calls
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    files_seen: int
+    files_indexed: int
+    files_unchanged: int
+    files_removed: int
+    chunks_embedded: int
+    chunks_deleted: int
+    chunks_total: int
+    skipped: tuple[tuple[str, str], ...]
+    seconds: float
+
+
+@dataclass
+class _Pending:
+    """One article whose new chunks wait in the current group."""
+
+    article: CleanArticle
+    digest: str
+    chunks: list[Chunk]
+    new: list[Chunk] = field(default_factory=list)
+
+
+def chunk_metadata(chunk: Chunk, article: CleanArticle) -> dict[str, str | int]:
+    """What each stored chunk carries besides its text and vector (no None: Chroma refuses it)."""
+    return {
+        "source": chunk.source,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": article.title or "",
+        "outlet": article.outlet or "",
+        "date": article.date or "",
+    }
+
+
+def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> int:
+    from llama_index.core.schema import TextNode
+
+    todo = [(p, c) for p in group for c in p.new]
+    todo.sort(key=lambda pc: len(pc[1].text))  # similar lengths per batch: less padding
+    for offset in range(0, len(todo), batch):
+        part = todo[offset : offset + batch]
+        vectors = encoder.encode([c.text for _, c in part])
+        nodes = [
+            TextNode(id_=c.id, text=c.text, metadata=chunk_metadata(c, p.article),
+                     embedding=[float(x) for x in vector])
+            for (p, c), vector in zip(part, vectors, strict=True)
+        ]
+        store.vector_store().add(nodes)
+    return len(todo)
+
+
+def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> tuple[int, int]:
+    """Write one group; returns (chunks embedded, stale chunks deleted)."""
+    embedded = _embed_and_add(store, encoder, group, batch) if group else 0
+    deleted = 0
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for pending in group:
+        wanted = {c.id for c in pending.chunks}
+        stale = [i for i in store.chunk_ids(pending.article.source) if i not in wanted]
+        if stale:
+            store.chunks.delete(ids=stale)
+            deleted += len(stale)
+        store.put_file_record(_record(pending, "complete", now))
+    return embedded, deleted
+
+
+def _record(pending: _Pending, status: str, now: str) -> FileRecord:
+    article = pending.article
+    return FileRecord(article.source, pending.digest, status, len(pending.chunks),
+                      article.title, article.outlet, article.date, now)
+
+
+def ingest(
+    settings: Settings,
+    *,
+    corpus_dir: Path | None = None,
+    rebuild: bool = False,
+    progress: Callable[[Iterable[ArticleFile | SkippedFile]], Iterator[ArticleFile | SkippedFile]]
+    | None = None,
+    encoder: OnnxMiniLM | None = None,
+) -> IngestReport:
+    """Index `corpus_dir` (default: the settings' corpus) into the store; see module doc."""
+    began = time.perf_counter()
+    corpus = corpus_dir or settings.corpus_dir
+    articles = iter_articles(corpus)  # raises CorpusError before the store is touched
+    if rebuild:
+        drop_store(settings)
+    store = open_store(settings)
+    records = store.file_records()
+    seen: set[str] = set()
+    skipped: list[tuple[str, str]] = []
+    group: list[_Pending] = []
+    unchanged = embedded = deleted = indexed = 0
+    for item in progress(articles) if progress else articles:
+        if isinstance(item, SkippedFile):
+            skipped.append((item.source, item.reason))
+            continue
+        seen.add(item.source)
+        digest = content_digest(item.text, chunk_tokens=settings.chunk_tokens,
+                                chunk_overlap=settings.chunk_overlap)
+        record = records.get(item.source)
+        if record and record.digest == digest and record.status == "complete":
+            unchanged += 1
+            continue
+        if encoder is None:
+            encoder = OnnxMiniLM(threads=settings.llm_threads)
+        pending = _prepare(store, item, digest, settings)
+        group.append(pending)
+        indexed += 1
+        if sum(len(p.new) for p in group) >= GROUP_CHUNKS:
+            e, d = _flush(store, encoder, group, settings.embed_batch_size)
+            embedded, deleted, group = embedded + e, deleted + d, []
+    if group and encoder is not None:
+        e, d = _flush(store, encoder, group, settings.embed_batch_size)
+        embedded, deleted = embedded + e, deleted + d
+    removed = [source for source in records if source not in seen]
+    for source in removed:
+        deleted += store.delete_file(source)
+    return IngestReport(
+        files_seen=len(seen), files_indexed=indexed, files_unchanged=unchanged,
+        files_removed=len(removed), chunks_embedded=embedded, chunks_deleted=deleted,
+        chunks_total=store.chunks.count(), skipped=tuple(skipped),
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _prepare(store: Store, item: ArticleFile, digest: str, settings: Settings) -> _Pending:
+    """Clean and chunk one file, mark it pending, and find which of its chunks are new."""
+    article = clean_article(item.source, item.text)
+    chunks = chunk_article(article, item.text, chunk_tokens=settings.chunk_tokens,
+                           chunk_overlap=settings.chunk_overlap, tokenizer=token_ids)
+    pending = _Pending(article, digest, chunks)
+    store.put_file_record(_record(pending, "pending", datetime.now(UTC).isoformat()))
+    stored = set(store.chunk_ids(item.source))
+    pending.new = [c for c in chunks if c.id not in stored]
+    return pending

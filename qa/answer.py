@@ -1,0 +1,90 @@
+"""Answer a question from the articles: one code path for streamed and blocking answers.
+
+`stream_answer` yields events: `Rewritten` (when a follow-up was made standalone), `Token`s as
+the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator
+and returns that answer. Steps: check the question, rewrite a follow-up, retrieve and rank
+evidence sentences, abstain when none is close enough, generate from the top sentences, then
+verify the claim and cite (see `qa.cite`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from index.errors import QuestionError
+from index.settings import Settings, load_settings
+from qa.cite import compose_answer
+from qa.engine import Engine, get_engine
+from qa.llm import stream_text
+from qa.prompts import STOP, build_answer_prompt
+from qa.rewrite import rewrite_followup
+from qa.types import Answer, AnswerEvent, Final, Rewritten, Timings, Token
+
+ABSTAIN_TEXT = "The articles do not answer this question."
+ABSTAIN_BELOW = 0.55  # best evidence score (cosine + 0.5 * lexical coverage); see eval
+EVIDENCE_SHOWN = 3
+
+
+def check_question(question: str, settings: Settings) -> str:
+    """The question stripped, or a `QuestionError` saying why it cannot be asked."""
+    text = question.strip() if isinstance(question, str) else ""
+    if not text:
+        raise QuestionError("the question is empty; type a question about the articles")
+    if len(text) > settings.max_question_chars:
+        raise QuestionError(
+            f"the question is {len(text):,} characters long; "
+            f"the limit is {settings.max_question_chars:,} (NEWSQA_MAX_QUESTION_CHARS)"
+        )
+    return text
+
+
+def stream_answer(
+    question: str,
+    *,
+    history: Sequence[tuple[str, str]] = (),
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+) -> Iterator[AnswerEvent]:
+    settings = settings or (engine.settings if engine else load_settings())
+    asked = check_question(question, settings)
+    standalone = rewrite_followup(asked, list(history))
+    if standalone != asked:
+        yield Rewritten(standalone)
+    began = time.perf_counter()
+    engine = engine or get_engine(settings)
+    evidence = engine.find_evidence(standalone)
+    retrieved = time.perf_counter()
+    rewritten = standalone if standalone != asked else None
+    if not evidence or evidence[0].score < ABSTAIN_BELOW:
+        timings = Timings(retrieval_s=retrieved - began, total_s=retrieved - began)
+        yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
+        return
+    shown = evidence[:EVIDENCE_SHOWN]
+    prompt = build_answer_prompt(standalone, [e.text for e in shown])
+    generated, pieces = "", 0
+    for delta in stream_text(engine.llm, prompt, max_tokens=settings.max_answer_tokens,
+                             stop=STOP, where=engine.llm_where):
+        generated += delta
+        pieces += 1
+        yield Token(delta)
+    done = time.perf_counter()
+    composed = compose_answer(generated, shown)
+    notes = ()
+    if len({c.source for c in composed.citations}) > 1:
+        notes = (f"reported by {len({c.source for c in composed.citations})} articles",)
+    timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
+    yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
+
+
+def ask(
+    question: str,
+    *,
+    history: Sequence[tuple[str, str]] | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer `question` from the indexed articles, with citations; see the module doc."""
+    for event in stream_answer(question, history=history or (), settings=settings):
+        if isinstance(event, Final):
+            return event.answer
+    raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

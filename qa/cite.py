@@ -1,0 +1,106 @@
+"""From a model's raw answer and the numbered evidence it saw, to a verified, cited answer.
+
+Pure logic. The model is asked to write a short answer followed by the number of the context
+line it used, e.g. `Dmitry Peskov [1]`. Here the markers are parsed (numbers outside the
+context are dropped), each claim is checked against the sentence it cites (its content words
+must be found there), and a claim nothing supports is replaced by the best evidence sentence
+itself, quoted verbatim. The near-duplicate versions of a cited sentence from other outlets
+become further citations, so an answer shows how many outlets carry it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.lexical import stems
+from qa.types import Citation, Evidence
+
+MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+MIN_SUPPORT = 0.75  # share of a claim's content words its quote must contain
+
+
+def parse_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
+    """The text without markers, and the valid marker numbers in order of first use.
+
+    >>> parse_markers("Peskov [2] said it [7][2].", 3)
+    ('Peskov said it.', [2])
+    """
+    numbers: list[int] = []
+    for match in MARKER.finditer(text):
+        number = int(match.group(1))
+        if 1 <= number <= n_sources and number not in numbers:
+            numbers.append(number)
+    return MARKER.sub("", text).strip(), numbers
+
+
+def support(claim: str, quote: str) -> float:
+    """Share of the claim's content stems that the quote contains (1.0 for an empty claim).
+
+    >>> support("Dmitry Peskov", "Kremlin spokesman Dmitry Peskov said so.")
+    1.0
+    >>> support("Antony Blinken", "Kremlin spokesman Dmitry Peskov said so.")
+    0.0
+    """
+    claim_stems = stems(claim)
+    if not claim_stems:
+        return 1.0
+    return len(claim_stems & stems(quote)) / len(claim_stems)
+
+
+def clean_generation(raw: str) -> str:
+    """First line of the model output, without a leading 'Answer:' or trailing junk.
+
+    >>> clean_generation(" Answer: Dmitry Peskov [1]\\nQuestion: next")
+    'Dmitry Peskov [1]'
+    """
+    line = raw.strip().split("\n", 1)[0].strip()
+    line = re.sub(r"^(?:answer|a)\s*:\s*", "", line, flags=re.IGNORECASE)
+    return line.strip(" \"'“”")
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    citations: list[Citation]
+    used_model_text: bool  # False when the claim was replaced by the evidence sentence
+
+
+def _citation(number: int, evidence: Evidence) -> Citation:
+    return Citation(number, evidence.source, evidence.title, evidence.outlet, evidence.date,
+                    evidence.text, evidence.start, evidence.end)
+
+
+def cite_group(head: Evidence, first_number: int, max_outlets: int) -> list[Citation]:
+    """Citations for a claim: its sentence, then the same claim in other articles."""
+    chosen = [head]
+    for other in head.also:
+        if len(chosen) >= max_outlets:
+            break
+        if all(other.source != c.source for c in chosen):
+            chosen.append(other)
+    return [_citation(first_number + i, e) for i, e in enumerate(chosen)]
+
+
+def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int = 3) -> Composed:
+    """Verify the model's claim against the evidence it was shown and attach citations.
+
+    >>> ev = [Evidence("a.txt", "T", None, None, 0, 25, "Peskov denied it, he said.")]
+    >>> c = compose_answer("Peskov [1]", ev)
+    >>> c.text, c.citations[0].quote, c.used_model_text
+    ('Peskov [1]', 'Peskov denied it, he said.', True)
+    >>> compose_answer("Blinken [1]", ev).text
+    'Peskov denied it, he said. [1]'
+    """
+    if not evidence:
+        raise ValueError("compose_answer needs at least one evidence sentence")
+    claim, numbers = parse_markers(clean_generation(generated), len(evidence))
+    candidates = [evidence[n - 1] for n in numbers] or list(evidence)
+    best = max(candidates, key=lambda e: (support(claim, e.text), e.score)) if claim else None
+    if best is not None and support(claim, best.text) >= MIN_SUPPORT:
+        head, text, used = best, claim, True
+    else:
+        head, text, used = evidence[0], evidence[0].text, False
+    citations = cite_group(head, 1, max_outlets)
+    markers = "".join(f"[{c.number}]" for c in citations)
+    return Composed(f"{text.rstrip()} {markers}", citations, used)

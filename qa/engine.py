@@ -1,0 +1,102 @@
+"""Everything a question needs, loaded once per settings: store, models, retriever, IDF.
+
+`get_engine(settings)` builds the index first when the store is empty, so the very first
+`ask` on a fresh machine works. The LLM loads on first use, so retrieval-only work (the
+evaluation's retrieval metrics, the benchmark) never pays for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from index.embed import OnnxMiniLM
+from index.ingest import ingest
+from index.settings import Settings
+from index.store import Store, open_store
+from qa.evidence import chunk_sentences, fold_near_duplicates, rank_evidence
+from qa.lexical import idf_table
+from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
+from qa.types import Evidence
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+_SENTENCE_CACHE_LIMIT = 50_000
+
+
+@dataclass
+class Engine:
+    settings: Settings
+    store: Store
+    encoder: OnnxMiniLM
+    retriever: Any
+    idf: dict[str, float]
+    unknown_idf: float
+    _llm: Any = None
+    _llm_lock: threading.Lock = field(default_factory=threading.Lock)
+    _vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def llm(self) -> Any:
+        with self._llm_lock:
+            if self._llm is None:
+                from qa.llm import build_llm
+
+                self._llm = build_llm(self.settings)
+            return self._llm
+
+    @property
+    def llm_where(self) -> str:
+        return self.settings.llm_url or "local GGUF model"
+
+    def embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Vectors of sentences, cached: the same article sentences recur across questions."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            if len(self._vectors) > _SENTENCE_CACHE_LIMIT:
+                self._vectors.clear()
+            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
+                self._vectors[text] = vector
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+    def find_evidence(self, question: str) -> list[Evidence]:
+        """Ranked, de-duplicated evidence sentences for a standalone question."""
+        chunks = retrieve_chunks(self.retriever, question)
+        sentences = chunk_sentences(chunks)
+        vectors = self.embed_sentences([s.text for s in sentences])
+        question_vector = self.encoder.encode([question])[0]
+        ranked = rank_evidence(question, question_vector, sentences, vectors, self.idf,
+                               unknown_idf=self.unknown_idf)
+        return fold_near_duplicates(ranked)
+
+
+def load_engine(settings: Settings) -> Engine:
+    store = open_store(settings)
+    encoder = OnnxMiniLM(threads=settings.llm_threads)
+    if store.files.count() == 0:
+        ingest(settings, encoder=encoder)
+    nodes = load_nodes(store)
+    idf = idf_table(node.get_content() for node in nodes)
+    unknown_idf = max(idf.values(), default=1.0) * 1.5
+    retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k)
+    return Engine(settings, store, encoder, retriever, idf, unknown_idf)
+
+
+def get_engine(settings: Settings) -> Engine:
+    """The engine for these settings, built on first use and shared after."""
+    key = settings.model_dump_json()
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = load_engine(settings)
+        return _ENGINES[key]
+
+
+def forget_engines() -> None:
+    """Drop cached engines (after an ingest, so the next question sees the new index)."""
+    with _ENGINES_LOCK:
+        _ENGINES.clear()

@@ -1,0 +1,63 @@
+"""Turn a follow-up question into a standalone one, from the conversation so far (pure).
+
+A follow-up leans on the previous turn through a pronoun ("What else did he say?"). The most
+recent named entity of the previous turn (a run of capitalised words in its answer, then its
+question) replaces the first such pronoun. This is deliberately rule-based: it is instant,
+deterministic and testable, where a 270M model rewrites unreliably. A question with no
+pronoun, or no history, is returned unchanged.
+
+>>> rewrite_followup("What else did he say?", [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]")])
+'What else did Dmitry Peskov say?'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|they|them|their|it|its)\b", re.IGNORECASE)
+_POSSESSIVE = {"his", "her", "hers", "their", "its"}
+_ENTITY = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+(?:[A-Z][a-z'’-]+|of|de|al))*(?:\s+[A-Z][a-z'’-]+)")
+_SINGLE = re.compile(r"\b[A-Z][a-z'’-]{2,}\b")
+_NOT_ENTITIES = frozenset(
+    "The A An What Who When Where Why How Which Did Does Do Is Are Was Were Mr Mrs Ms "
+    "President Kremlin Secretary State Minister According However Answer".split()
+)
+
+
+def _entities(text: str) -> list[str]:
+    """Named entities in order of appearance: multi-word names, else single capitalised words
+    that are not the first word of a sentence."""
+    clean = re.sub(r"\[\d+\]", "", text)
+    found = []
+    for match in _ENTITY.finditer(clean):
+        name = " ".join(w for w in match.group().split() if w not in _NOT_ENTITIES)
+        if len(name.split()) >= 1 and name not in _NOT_ENTITIES:
+            found.append(name)
+    if found:
+        return found
+    for match in _SINGLE.finditer(clean):
+        at_start = match.start() == 0 or clean[: match.start()].rstrip().endswith((".", "?", "!"))
+        if not at_start and match.group() not in _NOT_ENTITIES:
+            found.append(match.group())
+    return found
+
+
+def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """The question with its first pronoun replaced by the previous turn's main entity.
+
+    >>> rewrite_followup("Where was his meeting?", [("Who met Lukashenko?", "Vladimir Putin")])
+    "Where was Vladimir Putin's meeting?"
+    >>> rewrite_followup("Who is Blinken?", [("q", "Peskov")])
+    'Who is Blinken?'
+    """
+    match = _PRONOUN.search(question)
+    if not history or match is None:
+        return question
+    last_question, last_answer = history[-1]
+    candidates = _entities(last_answer) or _entities(last_question)
+    if not candidates:
+        return question
+    entity = candidates[0]
+    replacement = f"{entity}'s" if match.group(1).lower() in _POSSESSIVE else entity
+    return question[: match.start()] + replacement + question[match.end() :]

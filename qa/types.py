@@ -1,0 +1,82 @@
+"""The results newsqa hands out: answers, their citations, and the events of a streamed answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer: `quote == file_text[start:end]` of `source`."""
+
+    number: int
+    source: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of a retrieved chunk, scored against the question.
+
+    `also` holds the same claim as other articles word it (near-duplicates), best first.
+    """
+
+    source: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    also: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieval_s: float = 0.0
+    generation_s: float = 0.0
+    total_s: float = 0.0
+    generated_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` returns. `text` carries markers [1], [2] that index `citations`."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    standalone_question: str | None = None  # the follow-up rewritten, when it was
+    notes: tuple[str, ...] = ()  # e.g. "sources disagree", "reported by 3 outlets"
+    timings: Timings = field(default_factory=Timings)
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """Streamed first when a follow-up question was rewritten into a standalone one."""
+
+    question: str
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of generated text, as the model produces it (before verification)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """The last event of a stream: the verified answer."""
+
+    answer: Answer
+
+
+AnswerEvent = Rewritten | Token | Final

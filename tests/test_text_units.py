@@ -1,0 +1,86 @@
+"""Worked examples for sentence splitting, chunking offsets, lexical helpers and rewriting."""
+
+from pathlib import Path
+
+from index.chunk import chunk_article, content_digest, group_sections
+from index.clean import clean_article
+from index.embed import token_ids
+from index.load import blank_markup
+from index.sentences import split_sentences
+from qa.lexical import content_terms, idf_table, weighted_overlap
+from qa.rewrite import rewrite_followup
+
+
+def test_split_sentences_handles_abbreviations_quotes_and_lines() -> None:
+    text = ('Mr. Putin met U.S. envoys. "We won," he said. Dr. J. Smith left.\n'
+            "No end punctuation here\nWar.” constant”. Next one? Yes!")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Mr. Putin met U.S. envoys.",
+        '"We won," he said.',
+        "Dr. J. Smith left.",
+        "No end punctuation here",
+        "War.” constant”.",
+        "Next one?",
+        "Yes!",
+    ]
+
+
+def test_split_sentences_offsets() -> None:
+    assert split_sentences("  Ab cd. Ef gh.  ", offset=100) == [(102, 108), (109, 115)]
+    assert split_sentences("") == []
+
+
+def test_group_sections_split_at_dropped_paragraphs() -> None:
+    raw = "Title\nFirst para.\nPhoto: Someone\nSecond para.\nThird para."
+    article = clean_article("x.txt", raw)
+    assert group_sections(article, raw) == [(0, 17), (33, 57)]
+
+
+def test_chunks_are_verbatim_and_ids_deterministic() -> None:
+    raw = "Headline of the story\n" + " ".join(f"Sentence number {i} is here." for i in range(80))
+    article = clean_article("s.txt", raw)
+    chunks = chunk_article(article, raw, chunk_tokens=64, chunk_overlap=16, tokenizer=token_ids)
+    assert len(chunks) > 3
+    assert all(raw[c.start : c.end] == c.text for c in chunks)
+    digest = content_digest(raw, chunk_tokens=64, chunk_overlap=16)
+    assert [c.id for c in chunks] == [f"s.txt:{digest}:{i}" for i in range(len(chunks))]
+    again = chunk_article(article, raw, chunk_tokens=64, chunk_overlap=16, tokenizer=token_ids)
+    assert again == chunks
+
+
+def test_blank_markup_keeps_offsets() -> None:
+    page = "<html><body><p>Hello <b>there</b>.</p><script>alert(1)</script></body></html>"
+    text = blank_markup(page)
+    assert len(text) == len(page)
+    assert text.split() == ["Hello", "there", "."]
+    assert page[text.index("Hello") : text.index("Hello") + 5] == "Hello"
+
+
+def test_lexical_helpers() -> None:
+    assert content_terms("How many civilians were evacuated from Kharkiv?") == [
+        "many", "civilians", "evacuated", "kharkiv"]
+    idf = idf_table(["civilians fled kharkiv", "troops entered kharkiv"])
+    assert round(weighted_overlap("civilians in Kharkiv", "Kharkiv civilians fled", idf,
+                                  unknown=3.0), 3) == 1.0
+    assert round(weighted_overlap("civilians in Kazakhstan", "Kharkiv civilians fled", idf,
+                                  unknown=3.0), 3) == 0.188
+
+
+def test_rewrite_followup_examples() -> None:
+    history = [("Who is quoted on the eternal war?", "Dmitry Peskov [1][2]")]
+    assert rewrite_followup("What else did he say?", history) == "What else did Dmitry Peskov say?"
+    assert rewrite_followup("What was his job?", history) == "What was Dmitry Peskov's job?"
+    assert rewrite_followup("What else did he say?", []) == "What else did he say?"
+    assert rewrite_followup("Who is Blinken?", history) == "Who is Blinken?"
+
+
+def test_bundled_chunks_cover_only_kept_text() -> None:
+    from tests.conftest import BUNDLED_CORPUS
+
+    for path in sorted(Path(BUNDLED_CORPUS).iterdir()):
+        raw = path.read_text(encoding="utf-8")
+        article = clean_article(path.name, raw)
+        for chunk in chunk_article(article, raw, chunk_tokens=160, chunk_overlap=32,
+                                   tokenizer=token_ids):
+            assert raw[chunk.start : chunk.end] == chunk.text
+            assert "Leave a Reply" not in chunk.text and "burger" not in chunk.text
