@@ -24,6 +24,7 @@ from qa.types import Answer, AnswerEvent, Final, Rewritten, Timings, Token
 ABSTAIN_TEXT = "The articles do not answer this question."
 ABSTAIN_BELOW = 0.55  # best evidence score (cosine + 0.5 * lexical coverage); see eval
 EVIDENCE_SHOWN = 3
+EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -60,7 +61,8 @@ def stream_answer(
         timings = Timings(retrieval_s=retrieved - began, total_s=retrieved - began)
         yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
         return
-    shown = evidence[:EVIDENCE_SHOWN]
+    best = evidence[0].score
+    shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= best - EVIDENCE_MARGIN]
     prompt = build_answer_prompt(standalone, [e.text for e in shown])
     generated, pieces = "", 0
     for delta in stream_text(engine.llm, prompt, max_tokens=settings.max_answer_tokens,

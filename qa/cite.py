@@ -18,6 +18,8 @@ from qa.types import Citation, Evidence
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 MIN_SUPPORT = 0.75  # share of a claim's content words its quote must contain
+SENTENCE_CLAIM_WORDS = 8  # a claim this long is the model re-telling a line: quote the line
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def parse_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
@@ -35,13 +37,19 @@ def parse_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
 
 
 def support(claim: str, quote: str) -> float:
-    """Share of the claim's content stems that the quote contains (1.0 for an empty claim).
+    """Share of the claim's content stems that the quote contains (1.0 for an empty claim);
+    0.0 when the claim has a number the quote lacks: figures are never paraphrased.
 
     >>> support("Dmitry Peskov", "Kremlin spokesman Dmitry Peskov said so.")
     1.0
     >>> support("Antony Blinken", "Kremlin spokesman Dmitry Peskov said so.")
     0.0
+    >>> support("a 10-year term", "re-elected for a new six-year term")
+    0.0
     """
+    quote_numbers = set(_NUMBER.findall(quote))
+    if any(n not in quote_numbers for n in _NUMBER.findall(claim)):
+        return 0.0
     claim_stems = stems(claim)
     if not claim_stems:
         return 1.0
@@ -91,6 +99,10 @@ def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int
     ('Peskov [1]', 'Peskov denied it, he said.', True)
     >>> compose_answer("Blinken [1]", ev).text
     'Peskov denied it, he said. [1]'
+    >>> compose_answer(" [1]", ev).text
+    'Peskov denied it, he said. [1]'
+    >>> compose_answer("He said that Peskov had denied it all today [1]", ev).text
+    'Peskov denied it, he said. [1]'
     """
     if not evidence:
         raise ValueError("compose_answer needs at least one evidence sentence")
@@ -98,7 +110,11 @@ def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int
     candidates = [evidence[n - 1] for n in numbers] or list(evidence)
     best = max(candidates, key=lambda e: (support(claim, e.text), e.score)) if claim else None
     if best is not None and support(claim, best.text) >= MIN_SUPPORT:
-        head, text, used = best, claim, True
+        long_claim = len(claim.split()) >= SENTENCE_CLAIM_WORDS
+        head, text, used = best, best.text if long_claim else claim, True
+    elif not claim and numbers:  # the model only pointed at a line: answer with that line
+        head = evidence[numbers[0] - 1]
+        text, used = head.text, True
     else:
         head, text, used = evidence[0], evidence[0].text, False
     citations = cite_group(head, 1, max_outlets)

@@ -1,0 +1,237 @@
+"""Run the gold questions through newsqa (and optionally the stock llama-index baseline).
+
+`run_eval(settings, questions, baseline=...)` answers every question with the real engine:
+newsqa through `stream_answer` with the question's conversation history, the baseline through
+`eval.baseline.StockPipeline`. Retrieval is scored on the chunks `retrieve_chunks` returns for
+the standalone question. `main(args)` is what `newsqa eval` calls: it reads the gold file,
+runs, writes the report (see `eval.report`) and prints the summary table.
+
+It does not retry or skip failing questions: an error in the engine stops the run, so a
+report never silently covers fewer questions than asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import (
+    GoldQuestion,
+    Latency,
+    QuestionResult,
+    Span,
+    Summary,
+    SystemAnswer,
+    locate_spans,
+    score_question,
+    summarize,
+)
+from index.errors import NewsQAError
+from index.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
+REPORTED_SETTINGS = ("corpus_dir", "top_k", "chunk_tokens", "chunk_overlap", "llm",
+                     "llm_model_path", "llm_url", "llm_model", "max_answer_tokens")
+
+
+class GoldFileError(NewsQAError):
+    """The questions file is missing or a line of it is not a valid gold question."""
+
+
+@dataclass(frozen=True)
+class SystemRun:
+    """One system's answers to the questions, scored, and their summary."""
+
+    name: str
+    summary: Summary
+    results: tuple[QuestionResult, ...]
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """A whole evaluation: newsqa first, then the baseline when it was run."""
+
+    started: str  # UTC, ISO 8601
+    settings: dict[str, str]
+    systems: tuple[SystemRun, ...]
+
+    def system(self, name: str) -> SystemRun | None:
+        return next((s for s in self.systems if s.name == name), None)
+
+
+def _strings(value: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{field!r} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _pairs(value: Any, field: str, keys: tuple[str, str] | None = None) -> tuple[
+        tuple[str, str], ...]:
+    """`[[a, b], ...]`, or `[{keys[0]: a, keys[1]: b}, ...]` when keys are given."""
+    if not isinstance(value, list):
+        raise ValueError(f"{field!r} must be a list")
+    pairs = []
+    for item in value:
+        pair = [item.get(k) for k in keys] if keys and isinstance(item, dict) else item
+        if not isinstance(pair, list) or len(pair) != 2 or not all(
+                isinstance(p, str) and p for p in pair):
+            shape = "{" + ", ".join(f'"{k}": str' for k in keys) + "}" if keys else "[str, str]"
+            raise ValueError(f"each item of {field!r} must look like {shape}")
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
+
+
+def parse_gold_line(line: str) -> GoldQuestion:
+    """One gold question from a JSON line; `ValueError` says what is wrong with it.
+
+    >>> parse_gold_line('{"id": "q1", "question": "Who?", "answers": ["Peskov"]}').kind
+    'answerable'
+    """
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(item, dict):
+        raise ValueError("expected a JSON object")
+    for field in ("id", "question"):
+        if not isinstance(item.get(field), str) or not item[field].strip():
+            raise ValueError(f"{field!r} must be a non-empty string")
+    answers = _strings(item.get("answers"), "answers")
+    kind = item.get("kind", "answerable" if answers else "unanswerable")
+    if not isinstance(kind, str):
+        raise ValueError("'kind' must be a string")
+    return GoldQuestion(
+        id=item["id"], question=item["question"], answers=answers,
+        articles=_strings(item.get("articles", []), "articles"),
+        evidence=_pairs(item.get("evidence", []), "evidence", ("article", "text")),
+        kind=kind, history=_pairs(item.get("history", []), "history"),
+    )
+
+
+def load_gold(path: Path) -> list[GoldQuestion]:
+    """Every question of a .jsonl gold file (blank lines skipped); errors name file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise GoldFileError(f"questions file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldFileError(f"cannot read questions file {path}: {exc}") from None
+    questions: list[GoldQuestion] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            question = parse_gold_line(line)
+        except ValueError as exc:
+            raise GoldFileError(f"{path} line {number}: {exc}") from None
+        if question.id in seen:
+            raise GoldFileError(f"{path} line {number}: duplicate id {question.id!r}")
+        seen.add(question.id)
+        questions.append(question)
+    if not questions:
+        raise GoldFileError(f"{path} holds no questions")
+    return questions
+
+
+def load_texts(settings: Settings) -> dict[str, str]:
+    """Article texts by source name, with the offsets citations refer to."""
+    from index.load import ArticleFile, iter_articles
+
+    return {a.source: a.text for a in iter_articles(settings.corpus_dir)
+            if isinstance(a, ArticleFile)}
+
+
+def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
+    """newsqa's answer (with the question's history) and the chunks it retrieves for it."""
+    from qa.answer import stream_answer
+    from qa.retrieve import retrieve_chunks
+    from qa.types import Final
+
+    answer = None
+    for event in stream_answer(gold.question, history=list(gold.history), engine=engine):
+        if isinstance(event, Final):
+            answer = event.answer
+    if answer is None:  # pragma: no cover - stream_answer always ends with a Final
+        raise RuntimeError(f"no final answer for {gold.id}")
+    standalone = answer.standalone_question or answer.question
+    chunks = retrieve_chunks(engine.retriever, standalone)
+    timings = answer.timings
+    return SystemAnswer(
+        text=answer.text, abstained=answer.abstained, standalone=standalone,
+        citations=tuple(answer.citations),
+        retrieved=tuple(Span(c.source, c.start, c.end) for c in chunks),
+        latency=Latency(timings.retrieval_s, timings.generation_s, timings.total_s,
+                        timings.generated_tokens),
+    )
+
+
+def run_system(
+    name: str,
+    answer: Callable[[GoldQuestion], SystemAnswer],
+    questions: Sequence[GoldQuestion],
+    texts: dict[str, str],
+) -> SystemRun:
+    """Answer and score every question, with a progress bar on stderr."""
+    from tqdm import tqdm
+
+    results = []
+    for gold in tqdm(questions, desc=name, unit="question", file=sys.stderr,
+                     dynamic_ncols=True):
+        results.append(score_question(gold, answer(gold), texts))
+    return SystemRun(name, summarize(results), tuple(results))
+
+
+def _warn_unlocated(questions: Iterable[GoldQuestion], texts: dict[str, str]) -> None:
+    for gold in questions:
+        found = len(locate_spans(gold.evidence, texts))
+        if found < len(gold.evidence):
+            log.warning("%s: %d of %d evidence spans not found verbatim in the corpus",
+                        gold.id, len(gold.evidence) - found, len(gold.evidence))
+
+
+def run_eval(settings: Settings, questions: Sequence[GoldQuestion], *,
+             baseline: bool) -> EvalRun:
+    """Answer the questions with newsqa and, if asked, the stock llama-index pipeline."""
+    from qa.engine import get_engine
+
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    engine = get_engine(settings)
+    _ = engine.llm  # load the model now: a one-off cost that is no question's latency
+    texts = load_texts(settings)
+    _warn_unlocated(questions, texts)
+    systems = [run_system("newsqa", lambda gold: answer_with_newsqa(engine, gold),
+                          questions, texts)]
+    if baseline:
+        from eval.baseline import StockPipeline
+
+        stock = StockPipeline(engine, texts)
+        systems.append(run_system("baseline", lambda gold: stock.answer(gold.question),
+                                  questions, texts))
+    shown = settings.model_dump(mode="json", include=set(REPORTED_SETTINGS))
+    return EvalRun(started, {k: str(v) for k, v in shown.items()}, tuple(systems))
+
+
+def main(args: argparse.Namespace) -> int:
+    """`newsqa eval`: run the gold set, write eval/runs/<UTC time>/, print the summary."""
+    from eval.report import format_summary_table, write_report
+
+    if args.limit is not None and args.limit < 1:
+        raise GoldFileError(f"--limit must be at least 1, got {args.limit}")
+    settings = load_settings()
+    questions = load_gold(Path(args.questions) if args.questions else DEFAULT_GOLD)
+    questions = questions[: args.limit] if args.limit else questions
+    run = run_eval(settings, questions, baseline=args.baseline)
+    folder = write_report(run, Path(args.out))
+    print(format_summary_table(run))
+    print(f"\nreport: {folder}")
+    return 0

@@ -1,0 +1,70 @@
+"""`ask` end to end: real Chroma, real embedding model, real local LLM, bundled corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.errors import QuestionError
+from qa import Answer, ask
+
+pytestmark = pytest.mark.slow
+
+
+def _assert_quotes_verbatim(answer: Answer, corpus: Path) -> None:
+    for citation in answer.citations:
+        raw = (corpus / citation.source).read_text(encoding="utf-8")
+        assert raw[citation.start : citation.end] == citation.quote, citation
+
+
+def test_eternal_war_names_peskov_with_verbatim_quotes(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    answer = ask('Who said that Moscow does not want an "eternal war"?', settings=bundled_settings)
+    assert not answer.abstained
+    assert "Peskov" in answer.text
+    assert any("eternal war" in c.quote for c in answer.citations)
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for citation in answer.citations:
+        assert f"[{citation.number}]" in answer.text
+    _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
+
+
+@pytest.mark.parametrize("question", [
+    "What share of Ukraine's territory does Russia control?",
+    "Who did not believe Putin was interested in serious negotiations?",
+    "How many Ukrainian civilians were evacuated from the Kharkiv region?",
+])
+def test_citations_quote_their_files_exactly(bundled_settings, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = ask(question, settings=bundled_settings)
+    assert answer.citations, answer
+    _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
+
+
+def test_unanswerable_question_abstains(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    answer = ask("What is the population of Kazakhstan?", settings=bundled_settings)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "do not answer" in answer.text
+
+
+def test_empty_and_huge_questions_are_refused(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QuestionError, match="empty"):
+        ask("   \n ", settings=bundled_settings)
+    with pytest.raises(QuestionError, match="100,000 characters"):
+        ask("x" * 100_000, settings=bundled_settings)
+
+
+def test_ask_works_with_the_network_blocked(tmp_path: Path) -> None:
+    """A fresh engine (index build, models, answer) with every inet socket refused."""
+    import pytest_socket
+
+    from index.settings import load_settings
+    from tests.conftest import BUNDLED_CORPUS
+
+    settings = load_settings(corpus_dir=BUNDLED_CORPUS, store_dir=tmp_path / "store")
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:
+        answer = ask("Who said Russia does not want an eternal war?", settings=settings)
+    finally:
+        pytest_socket.enable_socket()
+    assert "Peskov" in answer.text
