@@ -14,12 +14,13 @@ from collections.abc import Iterator, Sequence
 
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
-from qa.cite import compose_answer
+from qa.answer_type import expected_kind, supplies
+from qa.cite import MARKER, Composed, compose_answer
 from qa.engine import Engine, get_engine
 from qa.llm import stream_text
 from qa.prompts import STOP, build_answer_prompt
 from qa.rewrite import rewrite_followup
-from qa.types import Answer, AnswerEvent, Final, Rewritten, Timings, Token
+from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 ABSTAIN_BELOW = 0.55  # best evidence score (cosine + 0.5 * lexical coverage); see eval
@@ -38,6 +39,18 @@ def check_question(question: str, settings: Settings) -> str:
             f"the limit is {settings.max_question_chars:,} (NEWSQA_MAX_QUESTION_CHARS)"
         )
     return text
+
+
+def answers_the_kind(question: str, composed: Composed, shown: list[Evidence]) -> Composed | None:
+    """The composed answer if it supplies what the question asks for (a name for "who", a
+    figure for "how many", ...); else the first shown line that does, quoted; else None."""
+    kind = expected_kind(question)
+    if supplies(question, MARKER.sub("", composed.text), kind):
+        return composed
+    for index, line in enumerate(shown, 1):
+        if supplies(question, line.text, kind):
+            return compose_answer(f"[{index}]", shown)
+    return None
 
 
 def stream_answer(
@@ -71,8 +84,12 @@ def stream_answer(
         pieces += 1
         yield Token(delta)
     done = time.perf_counter()
-    composed = compose_answer(generated, shown)
-    notes = ()
+    composed = answers_the_kind(standalone, compose_answer(generated, shown), shown)
+    if composed is None:
+        timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
+        yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
+        return
+    notes: tuple[str, ...] = ()
     if len({c.source for c in composed.citations}) > 1:
         notes = (f"reported by {len({c.source for c in composed.citations})} articles",)
     timings = Timings(retrieved - began, done - retrieved, done - began, pieces)

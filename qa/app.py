@@ -168,8 +168,11 @@ def build_app(settings: Settings) -> Any:
     return app
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860,
+          block: bool = True) -> Any:
+    """Serve the chat; with `block=False` return the running app (tests close it)."""
     app = build_app(settings)
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
     app.launch(server_name=host, server_port=port, auth=auth, css=CSS, show_error=False,
-               footer_links=[], ssr_mode=False)
+               footer_links=[], ssr_mode=False, prevent_thread_lock=not block, quiet=not block)
+    return app

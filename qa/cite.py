@@ -107,11 +107,12 @@ def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int
     if not evidence:
         raise ValueError("compose_answer needs at least one evidence sentence")
     claim, numbers = parse_markers(clean_generation(generated), len(evidence))
-    candidates = [evidence[n - 1] for n in numbers] or list(evidence)
-    best = max(candidates, key=lambda e: (support(claim, e.text), e.score)) if claim else None
-    if best is not None and support(claim, best.text) >= MIN_SUPPORT:
+    marked = [evidence[n - 1] for n in numbers]
+    ordered = marked + [e for e in evidence if e not in marked]  # the line it named first
+    supported = [e for e in ordered if claim and support(claim, e.text) >= MIN_SUPPORT]
+    if supported:
         long_claim = len(claim.split()) >= SENTENCE_CLAIM_WORDS
-        head, text, used = best, best.text if long_claim else claim, True
+        head, text, used = supported[0], supported[0].text if long_claim else claim, True
     elif not claim and numbers:  # the model only pointed at a line: answer with that line
         head = evidence[numbers[0] - 1]
         text, used = head.text, True

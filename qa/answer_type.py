@@ -1,0 +1,117 @@
+"""What kind of answer a question asks for, and whether a text supplies it (pure).
+
+A "who" question needs a name or a role that the question does not already contain; "how
+many" needs a figure the question lacks; "when" needs a time expression; "what date" needs a
+calendar date. An answer that supplies none of that is not an answer, however similar its
+words: newsqa abstains instead. These are generic rules about English questions, not rules
+about any corpus.
+
+>>> expected_kind("How many civilians were evacuated?"), expected_kind("Who said it?")
+('number', 'person')
+>>> supplies("Who met Putin?", "Antony Blinken met him")
+True
+>>> supplies("Who met Putin?", "Putin met nobody")
+False
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from qa.lexical import words
+
+Kind = Literal["person", "name", "number", "date", "time"]
+
+_MONTHS = ("january february march april may june july august september october november "
+           "december").split()
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_NUMBER_WORDS = frozenset(
+    """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+    fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+    ninety hundred hundreds thousand thousands million millions billion billions dozen dozens
+    half quarter third percent""".split())
+_ROLE_WORDS = frozenset(
+    """official officials spokesman spokeswoman spokesperson source sources analyst analysts
+    minister ministers ministry ministries secretary president leader leaders agency diplomat
+    diplomats chief aide aides adviser advisers advisor advisors journalist journalists reporter
+    reporters person people government council officer officers general generals commander
+    envoy ambassador expert experts newspaper paper outlet veteran veterans soldier soldiers
+    troops men women citizens civilians residents voters population staff team""".split())
+_TIME_WORDS = frozenset(
+    """spring summer autumn fall winter yesterday today tomorrow ago week weeks month months
+    year years decade century earlier later recently""".split())
+_NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+))*")
+_QUESTION_WORDS = frozenset(
+    "Who Whom Whose What When Where Which Why How Did Does Do Is Are Was Were According The"
+    .split())
+
+
+def expected_kind(question: str) -> Kind | None:
+    """The answer kind a question asks for, decided by its first question word, or None when
+    it could be anything.
+
+    >>> expected_kind("To whom was he speaking when he said it?")
+    'person'
+    >>> expected_kind("In which city was he when he said it?") is None
+    True
+    """
+    q = " ".join(words(question))
+    first = re.search(r"\b(who|whom|whose|what|which|when|where|why|how)\b", q)
+    if first is None:
+        return None
+    rest = q[first.start():]
+    if re.match(r"(what|which) (exact )?(date|day of the month)\b", rest):
+        return "date"
+    if re.match(r"(what|which) (is|was) the name\b", rest) or re.search(r"\bname the\b", q):
+        return "name"
+    if re.match(r"how many\b|(what|which) (percentage|share|proportion|number|fraction)\b", rest):
+        return "number"
+    if re.match(r"when\b|how long\b|(what|which) (year|month|day|time)\b", rest):
+        return "time"
+    if re.match(r"(who|whom|whose)\b", rest):
+        return "person"
+    return None
+
+
+def names(text: str) -> list[str]:
+    """Runs of capitalised words, minus question words.
+
+    >>> names("Did Kremlin spokesman Dmitry Peskov meet U.S. envoys?")
+    ['Kremlin', 'Dmitry Peskov']
+    """
+    found = []
+    for match in _NAME.finditer(text):
+        tokens = [t for t in match.group().split() if t not in _QUESTION_WORDS]
+        if tokens:
+            found.append(" ".join(tokens))
+    return found
+
+
+def _new_words(question: str, text: str) -> set[str]:
+    return set(words(text)) - set(words(question))
+
+
+def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
+    """Whether `text` gives the kind of answer `question` asks for, beyond the question's
+    own words. True when the question asks for no particular kind."""
+    kind = kind or expected_kind(question)
+    new = _new_words(question, text)
+    question_words = set(words(question))
+    new_names = [n for n in names(text) if not set(words(n)) & question_words]
+    match kind:
+        case None:
+            return bool(new)
+        case "person":
+            return bool(new_names) or bool(new & _ROLE_WORDS)
+        case "name":
+            return any(len(n.split()) >= 2 for n in new_names)
+        case "number":
+            return any(w[0].isdigit() or w in _NUMBER_WORDS for w in new)
+        case "date":
+            has_month = bool(new & set(_MONTHS)) and any(w.isdigit() for w in words(text))
+            return has_month or bool(new & set(_WEEKDAYS)) or bool(re.search(r"\d{4}-\d\d-\d\d", text))
+        case "time":
+            years = {w for w in new if re.fullmatch(r"(1[89]|20)\d\d", w)}
+            return bool(years or new & (set(_MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))
+    return True  # pragma: no cover

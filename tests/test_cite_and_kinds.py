@@ -1,0 +1,78 @@
+"""Worked examples for citation parsing/verification and answer kinds (pure logic)."""
+
+from qa.answer_type import expected_kind, supplies
+from qa.cite import clean_generation, compose_answer, parse_markers, support
+from qa.evidence import fold_near_duplicates, jaccard
+from qa.types import Evidence
+
+PESKOV = Evidence("003.txt", "T3", "The Moscow Times", None, 100, 160,
+                  "Kremlin spokesman Dmitry Peskov said Moscow did not want an eternal war.", 1.2)
+PESKOV_002 = Evidence("002.txt", "T2", "VOA", None, 40, 90,
+                      "Spokesman Dmitry Peskov said the country did not want a war of eternal.", 1.1)
+BLINKEN = Evidence("001.txt", "T1", None, None, 5, 60,
+                   "Antony Blinken did not believe Putin was interested in negotiations.", 0.9)
+
+
+def test_parse_markers_drops_numbers_outside_the_sources() -> None:
+    assert parse_markers("A [1] b [4] c [2][1]", 3) == ("A b c", [1, 2])
+    assert parse_markers("no markers", 3) == ("no markers", [])
+    assert parse_markers("[0] [999]", 3) == ("", [])
+
+
+def test_support_requires_words_and_every_figure() -> None:
+    assert support("Dmitry Peskov", PESKOV.text) == 1.0
+    assert support("Peskov and Blinken", PESKOV.text) == 0.5
+    assert support("18% of Ukraine", "Russia holds 18% of Ukraine") == 1.0
+    assert support("20% of Ukraine", "Russia holds 18% of Ukraine") == 0.0
+
+
+def test_clean_generation() -> None:
+    assert clean_generation(' "Peskov [1]"\nQuestion: x') == "Peskov [1]"
+    assert clean_generation("") == ""
+
+
+def test_compose_cites_the_supported_line_and_its_other_outlets() -> None:
+    head = Evidence(**{**PESKOV.__dict__, "also": (PESKOV_002,)})
+    composed = compose_answer(" Dmitry Peskov [1]", [head, BLINKEN])
+    assert composed.text == "Dmitry Peskov [1][2]"
+    assert [(c.number, c.source, c.quote) for c in composed.citations] == [
+        (1, "003.txt", PESKOV.text), (2, "002.txt", PESKOV_002.text)]
+
+
+def test_compose_moves_a_claim_to_the_line_that_supports_it() -> None:
+    composed = compose_answer("Antony Blinken [1]", [PESKOV, BLINKEN])
+    assert composed.text == "Antony Blinken [1]"
+    assert composed.citations[0].source == "001.txt"
+
+
+def test_compose_replaces_an_unsupported_claim_with_the_best_line() -> None:
+    composed = compose_answer("Sergei Lavrov [1]", [PESKOV, BLINKEN])
+    assert composed.text == PESKOV.text + " [1]"
+    assert not composed.used_model_text
+
+
+def test_answer_kinds() -> None:
+    assert expected_kind("Who said it?") == "person"
+    assert expected_kind("How many sources spoke?") == "number"
+    assert expected_kind("When did Putin seek a truce?") == "time"
+    assert expected_kind("On what exact date did he travel?") == "date"
+    assert expected_kind("What is the name of the official?") == "name"
+    assert expected_kind("Why did they leave?") is None
+    assert supplies("How many sources spoke?", "four Russian sources")
+    assert not supplies("How many sources spoke in 2022?", "sources spoke in 2022")
+    assert supplies("When did he seek a truce?", "in the fall of 2022")
+    assert not supplies("On what exact date did he travel?", "last week")
+    assert supplies("On what exact date did he travel?", "on May 23, 2024")
+    assert not supplies("Who replaced Belousov?", "Andrei Belousov took over")
+    assert not supplies("What is the name of the official?", "a senior Kremlin official")
+
+
+def test_near_duplicates_fold_into_the_best_line() -> None:
+    import numpy as np
+
+    a, b = np.array([1.0, 0.0]), np.array([0.99, 0.141])
+    far = np.array([0.0, 1.0])
+    folded = fold_near_duplicates([(PESKOV, a), (PESKOV_002, b), (BLINKEN, far)])
+    assert [e.source for e in folded] == ["003.txt", "001.txt"]
+    assert folded[0].also == (PESKOV_002,)
+    assert round(jaccard(PESKOV.text, PESKOV_002.text), 2) == 0.7

@@ -1,0 +1,153 @@
+"""The web chat in a real browser: Debian's Chromium driven by Playwright, against the app
+served on 127.0.0.1 with the real index and the real local LLM."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ANSWER_TIMEOUT_MS = 120_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def _serve(settings: Any) -> tuple[Any, str]:
+    from qa.app import serve
+
+    port = _free_port()
+    app = serve(settings, host="127.0.0.1", port=port, block=False)
+    return app, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def chat_url(bundled_settings: Any) -> Iterator[str]:
+    app, url = _serve(bundled_settings)
+    yield url
+    app.close()
+
+
+def _ask(page: Any, question: str) -> Any:
+    """Type a question, send it, and wait until the final answer (with its sources) is shown."""
+    before = page.locator("#newsqa-chat .bot").count() if page.locator("#newsqa-chat").count() else 0
+    box = page.locator("#newsqa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        """(n) => {
+            const bots = document.querySelectorAll('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]');
+            if (bots.length <= n) return false;
+            const last = bots[bots.length - 1].innerText;
+            return last.includes('[') || last.includes('do not answer');
+        }""", arg=before, timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    return page.locator('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]').last
+
+
+def test_answer_streams_names_peskov_and_links_its_sources(browser: Any, chat_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(chat_url)
+    page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+    page.evaluate("""() => {
+        window.__botStates = new Set();
+        new MutationObserver(() => {
+            const bots = document.querySelectorAll('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]');
+            if (bots.length) window.__botStates.add(bots[bots.length - 1].innerText);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    started = time.perf_counter()
+    answer = _ask(page, 'Who said Russia does not want an "eternal war"?')
+    elapsed = time.perf_counter() - started
+    assert "Peskov" in answer.inner_text()
+    states = page.evaluate("() => [...window.__botStates]")
+    assert len(states) >= 2, states  # a placeholder and/or partial text came before the answer
+    sources = page.locator("#newsqa-sources")
+    marks = sources.locator("mark")
+    assert marks.count() >= 1
+    assert any("eternal war" in marks.nth(i).inner_text() for i in range(marks.count()))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-chat-answer.png"), full_page=True)
+
+    answer.locator("a.cite").first.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => location.hash") == "#src-1-1"
+    entry = page.locator("#src-1-1")
+    assert entry.is_visible() and entry.locator("mark").count() == 1
+    print(f"answer shown after {elapsed:.1f}s")
+
+    follow = _ask(page, "What else did he say?")
+    assert "Understood as:" in follow.inner_text()
+    assert "Peskov" in follow.inner_text().split("Understood as:", 1)[1].split("\n", 1)[0]
+    page.screenshot(path=str(ARTIFACTS / "web-chat-followup.png"), full_page=True)
+
+    page.locator("#newsqa-new").click()
+    page.wait_for_timeout(500)
+    assert page.locator('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]').count() == 0
+    page.close()
+
+
+def test_unanswerable_shows_no_sources(browser: Any, chat_url: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone's width
+    page.goto(chat_url)
+    page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+    answer = _ask(page, "What is the population of Kazakhstan?")
+    assert "do not answer" in answer.inner_text()
+    assert page.locator("#newsqa-sources mark").count() == 0
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 400
+    page.screenshot(path=str(ARTIFACTS / "web-chat-phone.png"), full_page=True)
+    page.close()
+
+
+def test_markup_in_articles_and_questions_is_shown_as_text(
+    browser: Any, tmp_path: Path
+) -> None:
+    from index.ingest import ingest
+    from index.settings import load_settings
+
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    (corpus / "hostile.txt").write_text(
+        "Harbor <script>window.__pwned = 1</script> report\n"
+        "The harbor master said the new pier <img src=x onerror=\"window.__pwned = 2\"> "
+        "will open in June after repairs.\n", encoding="utf-8")
+    settings = load_settings(corpus_dir=corpus, store_dir=tmp_path / "store")
+    ingest(settings)
+    app, url = _serve(settings)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+        _ask(page, 'When will the new pier <img src=x onerror="window.__pwned = 3"> open?')
+        assert page.evaluate("() => window.__pwned") is None
+        text = page.locator("body").inner_text()
+        assert "<img src=x" in text  # shown literally, not rendered
+        page.close()
+    finally:
+        app.close()
