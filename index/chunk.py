@@ -90,8 +90,13 @@ def chunk_article(
                 continue
             start = section_start + found
             chunks.append(
-                Chunk(f"{article.source}:{digest}:{len(chunks)}", article.source,
-                      start, start + len(text), text)
+                Chunk(
+                    f"{article.source}:{digest}:{len(chunks)}",
+                    article.source,
+                    start,
+                    start + len(text),
+                    text,
+                )
             )
             cursor = found + 1
     return chunks

@@ -72,8 +72,12 @@ def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], bat
         part = todo[offset : offset + batch]
         vectors = encoder.encode([c.text for _, c in part])
         nodes = [
-            TextNode(id_=c.id, text=c.text, metadata=chunk_metadata(c, p.article),
-                     embedding=[float(x) for x in vector])
+            TextNode(
+                id_=c.id,
+                text=c.text,
+                metadata=chunk_metadata(c, p.article),
+                embedding=[float(x) for x in vector],
+            )
             for (p, c), vector in zip(part, vectors, strict=True)
         ]
         store.vector_store().add(nodes)
@@ -97,8 +101,16 @@ def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int)
 
 def _record(pending: _Pending, status: str, now: str) -> FileRecord:
     article = pending.article
-    return FileRecord(article.source, pending.digest, status, len(pending.chunks),
-                      article.title, article.outlet, article.date, now)
+    return FileRecord(
+        article.source,
+        pending.digest,
+        status,
+        len(pending.chunks),
+        article.title,
+        article.outlet,
+        article.date,
+        now,
+    )
 
 
 def ingest(
@@ -127,8 +139,9 @@ def ingest(
             skipped.append((item.source, item.reason))
             continue
         seen.add(item.source)
-        digest = content_digest(item.text, chunk_tokens=settings.chunk_tokens,
-                                chunk_overlap=settings.chunk_overlap)
+        digest = content_digest(
+            item.text, chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap
+        )
         record = records.get(item.source)
         if record and record.digest == digest and record.status == "complete":
             unchanged += 1
@@ -148,9 +161,14 @@ def ingest(
     for source in removed:
         deleted += store.delete_file(source)
     return IngestReport(
-        files_seen=len(seen), files_indexed=indexed, files_unchanged=unchanged,
-        files_removed=len(removed), chunks_embedded=embedded, chunks_deleted=deleted,
-        chunks_total=store.chunks.count(), skipped=tuple(skipped),
+        files_seen=len(seen),
+        files_indexed=indexed,
+        files_unchanged=unchanged,
+        files_removed=len(removed),
+        chunks_embedded=embedded,
+        chunks_deleted=deleted,
+        chunks_total=store.chunks.count(),
+        skipped=tuple(skipped),
         seconds=time.perf_counter() - began,
     )
 
@@ -158,8 +176,13 @@ def ingest(
 def _prepare(store: Store, item: ArticleFile, digest: str, settings: Settings) -> _Pending:
     """Clean and chunk one file, mark it pending, and find which of its chunks are new."""
     article = clean_article(item.source, item.text)
-    chunks = chunk_article(article, item.text, chunk_tokens=settings.chunk_tokens,
-                           chunk_overlap=settings.chunk_overlap, tokenizer=token_ids)
+    chunks = chunk_article(
+        article,
+        item.text,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        tokenizer=token_ids,
+    )
     pending = _Pending(article, digest, chunks)
     store.put_file_record(_record(pending, "pending", datetime.now(UTC).isoformat()))
     stored = set(store.chunk_ids(item.source))

@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
 MAX_ARTICLE_BYTES = 5_000_000
-_BLOCK_TAGS = re.compile(r"</?(?:p|div|br|h[1-6]|li|ul|ol|tr|table|section|article|header|"
-                         r"footer|title|blockquote|figure|figcaption|nav|aside)\b[^>]*>", re.I)
+_BLOCK_TAGS = re.compile(
+    r"</?(?:p|div|br|h[1-6]|li|ul|ol|tr|table|section|article|header|"
+    r"footer|title|blockquote|figure|figcaption|nav|aside)\b[^>]*>",
+    re.I,
+)
 _HIDDEN = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
 _ANY_TAG = re.compile(r"<[^>]*>", re.S)
 
@@ -90,7 +93,8 @@ def iter_articles(
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     paths = sorted(
-        p for p in corpus_dir.rglob("*")
+        p
+        for p in corpus_dir.rglob("*")
         if p.suffix.lower() in ARTICLE_SUFFIXES and (p.is_file() or p.is_symlink())
     )
     for path in paths:

@@ -20,14 +20,20 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore", frozen=True)
 
-    corpus_dir: Path = Field(Path("data/articles"), description="Folder of .txt/.md/.html articles.")
-    store_dir: Path = Field(Path("data/store"), description="Where the embedded Chroma store lives.")
+    corpus_dir: Path = Field(
+        Path("data/articles"), description="Folder of .txt/.md/.html articles."
+    )
+    store_dir: Path = Field(
+        Path("data/store"), description="Where the embedded Chroma store lives."
+    )
     collection: str = Field("newsqa", description="Chroma collection name.", min_length=3)
     chroma_url: str | None = Field(
         None, description="http://host:port of a Chroma server; unset means the embedded store."
     )
     top_k: int = Field(8, description="Chunks retrieved per question.", ge=1, le=100)
-    chunk_tokens: int = Field(160, description="Chunk size in embedding-model tokens.", ge=32, le=256)
+    chunk_tokens: int = Field(
+        160, description="Chunk size in embedding-model tokens.", ge=32, le=256
+    )
     chunk_overlap: int = Field(32, description="Overlap between chunks, in tokens.", ge=0, le=128)
     embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)
     llm: Literal["local", "openai"] = Field("local", description="Which LLM answers.")

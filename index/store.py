@@ -130,8 +130,9 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
         raise StoreError(f"cannot write the store folder {settings.chroma_path}: {exc}") from None
     except Exception as exc:  # chromadb raises many types for a bad folder or server
         target = settings.chroma_url or settings.chroma_path
-        raise StoreError(f"cannot open the Chroma store at {target}: {exc}; {_REBUILD_HINT}") \
-            from None
+        raise StoreError(
+            f"cannot open the Chroma store at {target}: {exc}; {_REBUILD_HINT}"
+        ) from None
     meta = {"hnsw:space": "cosine", "newsqa_schema": SCHEMA_VERSION, "embed_model": MODEL_ID}
     try:
         if create:
@@ -147,8 +148,9 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
     except Exception as exc:
         if not create:
             raise StoreError(f"no index at {where} yet; run `newsqa ingest`") from None
-        raise StoreError(f"cannot open the Chroma store at {where}: {exc}; {_REBUILD_HINT}") \
-            from None
+        raise StoreError(
+            f"cannot open the Chroma store at {where}: {exc}; {_REBUILD_HINT}"
+        ) from None
     _check_version(chunks, where)
     return Store(client=client, chunks=chunks, files=files, where=where)
 
@@ -159,5 +161,5 @@ def drop_store(settings: Settings) -> None:
     for name in (settings.collection, f"{settings.collection}-files"):
         try:
             client.delete_collection(name)
-        except Exception:  # noqa: BLE001 - absent collection: nothing to drop
+        except Exception:
             log.debug("no collection %s to drop", name)

@@ -78,8 +78,9 @@ def stream_answer(
     shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= best - EVIDENCE_MARGIN]
     prompt = build_answer_prompt(standalone, [e.text for e in shown])
     generated, pieces = "", 0
-    for delta in stream_text(engine.llm, prompt, max_tokens=settings.max_answer_tokens,
-                             stop=STOP, where=engine.llm_where):
+    for delta in stream_text(
+        engine.llm, prompt, max_tokens=settings.max_answer_tokens, stop=STOP, where=engine.llm_where
+    ):
         generated += delta
         pieces += 1
         yield Token(delta)

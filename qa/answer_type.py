@@ -23,28 +23,32 @@ from qa.lexical import words
 
 Kind = Literal["person", "name", "number", "date", "time"]
 
-_MONTHS = ("january february march april may june july august september october november "
-           "december").split()
+_MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
     fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
     ninety hundred hundreds thousand thousands million millions billion billions dozen dozens
-    half quarter third percent""".split())
+    half quarter third percent""".split()
+)
 _ROLE_WORDS = frozenset(
     """official officials spokesman spokeswoman spokesperson source sources analyst analysts
     minister ministers ministry ministries secretary president leader leaders agency diplomat
     diplomats chief aide aides adviser advisers advisor advisors journalist journalists reporter
     reporters person people government council officer officers general generals commander
     envoy ambassador expert experts newspaper paper outlet veteran veterans soldier soldiers
-    troops men women citizens civilians residents voters population staff team""".split())
+    troops men women citizens civilians residents voters population staff team""".split()
+)
 _TIME_WORDS = frozenset(
     """spring summer autumn fall winter yesterday today tomorrow ago week weeks month months
-    year years decade century earlier later recently""".split())
+    year years decade century earlier later recently""".split()
+)
 _NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+(?:[A-Z][\w’'-]+))*")
 _QUESTION_WORDS = frozenset(
-    "Who Whom Whose What When Where Which Why How Did Does Do Is Are Was Were According The"
-    .split())
+    "Who Whom Whose What When Where Which Why How Did Does Do Is Are Was Were According The".split()
+)
 
 
 def expected_kind(question: str) -> Kind | None:
@@ -60,7 +64,7 @@ def expected_kind(question: str) -> Kind | None:
     first = re.search(r"\b(who|whom|whose|what|which|when|where|why|how)\b", q)
     if first is None:
         return None
-    rest = q[first.start():]
+    rest = q[first.start() :]
     if re.match(r"(what|which) (exact )?(date|day of the month)\b", rest):
         return "date"
     if re.match(r"(what|which) (is|was) the name\b", rest) or re.search(r"\bname the\b", q):
@@ -110,7 +114,9 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
             return any(w[0].isdigit() or w in _NUMBER_WORDS for w in new)
         case "date":
             has_month = bool(new & set(_MONTHS)) and any(w.isdigit() for w in words(text))
-            return has_month or bool(new & set(_WEEKDAYS)) or bool(re.search(r"\d{4}-\d\d-\d\d", text))
+            return (
+                has_month or bool(new & set(_WEEKDAYS)) or bool(re.search(r"\d{4}-\d\d-\d\d", text))
+            )
         case "time":
             years = {w for w in new if re.fullmatch(r"(1[89]|20)\d\d", w)}
             return bool(years or new & (set(_MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))

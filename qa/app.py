@@ -34,7 +34,8 @@ CSS = """
 .src:target { border-color: #d97706; box-shadow: 0 0 0 2px #fcd34d; }
 .src .meta { font-size: 0.85em; color: #57606a; }
 .src mark { background: #fde68a; padding: 0 2px; }
-.src details pre { white-space: pre-wrap; font-family: inherit; max-height: 40vh; overflow-y: auto; }
+.src details pre { white-space: pre-wrap; font-family: inherit; max-height: 40vh;
+  overflow-y: auto; }
 .understood { font-size: 0.85em; color: #57606a; font-style: italic; }
 @media (max-width: 720px) { #newsqa-main { flex-direction: column !important; } }
 """
@@ -46,17 +47,21 @@ def _marker_links(escaped_text: str, turn: int) -> str:
     >>> _marker_links("Peskov [1]", 2)
     'Peskov <a href="#src-2-1" class="cite">[1]</a>'
     """
-    return re.sub(r"\[(\d{1,3})\]",
-                  lambda m: f'<a href="#src-{turn}-{m[1]}" class="cite">[{m[1]}]</a>',
-                  escaped_text)
+    return re.sub(
+        r"\[(\d{1,3})\]",
+        lambda m: f'<a href="#src-{turn}-{m[1]}" class="cite">[{m[1]}]</a>',
+        escaped_text,
+    )
 
 
 def render_answer(answer: Answer, turn: int) -> str:
     """The assistant message: escaped answer text with marker links, notes, rewritten query."""
     parts = []
     if answer.standalone_question:
-        parts.append(f'<div class="understood">Understood as: '
-                     f"{html.escape(answer.standalone_question)}</div>")
+        parts.append(
+            f'<div class="understood">Understood as: '
+            f"{html.escape(answer.standalone_question)}</div>"
+        )
     parts.append(_marker_links(html.escape(answer.text), turn))
     for note in answer.notes:
         parts.append(f'<div class="understood">{html.escape(note)}</div>')
@@ -70,25 +75,30 @@ def _highlighted(text: str, start: int, end: int, context: int | None) -> str:
     before, passage, after = text[before_from:start], text[start:end], text[end:after_to]
     lead = "…" if before_from > 0 else ""
     tail = "…" if after_to < len(text) else ""
-    return (f"{lead}{html.escape(before)}<mark>{html.escape(passage)}</mark>"
-            f"{html.escape(after)}{tail}")
+    return (
+        f"{lead}{html.escape(before)}<mark>{html.escape(passage)}</mark>{html.escape(after)}{tail}"
+    )
 
 
 def render_source(citation: Citation, turn: int, article_text: str | None) -> str:
     """One source entry: title, outlet, date, file; the passage in context; the whole article."""
     meta = " · ".join(html.escape(x) for x in (citation.outlet, citation.date) if x)
     title = html.escape(citation.title or citation.source)
-    found = article_text is not None and article_text[citation.start:citation.end] == citation.quote
+    found = (
+        article_text is not None and article_text[citation.start : citation.end] == citation.quote
+    )
     if found and article_text is not None:
         context = _highlighted(article_text, citation.start, citation.end, CONTEXT_CHARS)
         whole = _highlighted(article_text, citation.start, citation.end, None)
         full = f"<details><summary>Whole article</summary><pre>{whole}</pre></details>"
     else:  # the file changed or left since indexing: show the stored quote alone
         context, full = f"<mark>{html.escape(citation.quote)}</mark>", ""
-    return (f'<div class="src" id="src-{turn}-{citation.number}">'
-            f"<b>[{citation.number}] {title}</b>"
-            f'<div class="meta">{meta + " · " if meta else ""}{html.escape(citation.source)}</div>'
-            f"<p>{context}</p>{full}</div>")
+    return (
+        f'<div class="src" id="src-{turn}-{citation.number}">'
+        f"<b>[{citation.number}] {title}</b>"
+        f'<div class="meta">{meta + " · " if meta else ""}{html.escape(citation.source)}</div>'
+        f"<p>{context}</p>{full}</div>"
+    )
 
 
 def render_sources(answer: Answer | None, turn: int, settings: Settings) -> str:
@@ -96,16 +106,20 @@ def render_sources(answer: Answer | None, turn: int, settings: Settings) -> str:
         return '<div id="newsqa-sources"><p>Sources of the latest answer appear here.</p></div>'
     if not answer.citations:
         return '<div id="newsqa-sources"><p>No sources: the articles do not answer this.</p></div>'
-    entries = [render_source(c, turn, read_source_text(settings.corpus_dir, c.source))
-               for c in answer.citations]
+    entries = [
+        render_source(c, turn, read_source_text(settings.corpus_dir, c.source))
+        for c in answer.citations
+    ]
     return '<div id="newsqa-sources">' + "\n".join(entries) + "</div>"
 
 
 def corpus_line(engine: Engine) -> str:
     records = engine.store.file_records()
     latest = max((r.indexed_at for r in records.values()), default="never")
-    return (f"**{len(records)} articles** indexed from `{engine.settings.corpus_dir}`, "
-            f"last indexed {latest.replace('T', ' ')}.")
+    return (
+        f"**{len(records)} articles** indexed from `{engine.settings.corpus_dir}`, "
+        f"last indexed {latest.replace('T', ' ')}."
+    )
 
 
 def respond(
@@ -113,15 +127,19 @@ def respond(
 ) -> Iterator[tuple[list[dict[str, str]], list[tuple[str, str]], str, str]]:
     """The chat handler: yields (chat messages, history, sources html, input box)."""
     turn = len(history) + 1
-    chat = [*chat, {"role": "user", "content": html.escape(message)},
-            {"role": "assistant", "content": "…"}]
+    chat = [
+        *chat,
+        {"role": "user", "content": html.escape(message)},
+        {"role": "assistant", "content": "…"},
+    ]
     yield chat, history, render_sources(None, turn, settings), ""
     streamed, understood = "", ""
     try:
         for event in stream_answer(message, history=history, settings=settings):
             if isinstance(event, Rewritten):
-                understood = (f'<div class="understood">Understood as: '
-                              f"{html.escape(event.question)}</div>\n")
+                understood = (
+                    f'<div class="understood">Understood as: {html.escape(event.question)}</div>\n'
+                )
             elif isinstance(event, Token):
                 streamed += event.text
                 chat[-1] = {"role": "assistant", "content": understood + html.escape(streamed)}
@@ -145,10 +163,19 @@ def build_app(settings: Settings) -> Any:
         history = gr.State([])
         with gr.Row(elem_id="newsqa-main"):
             with gr.Column(scale=3, min_width=300):
-                chatbot = gr.Chatbot(label="Chat", height=520, elem_id="newsqa-chat",
-                                     buttons=["copy"], feedback_options=None)
-                question = gr.Textbox(placeholder="Ask about the articles…", show_label=False,
-                                      elem_id="newsqa-question", submit_btn=True)
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    height=520,
+                    elem_id="newsqa-chat",
+                    buttons=["copy"],
+                    feedback_options=None,
+                )
+                question = gr.Textbox(
+                    placeholder="Ask about the articles…",
+                    show_label=False,
+                    elem_id="newsqa-question",
+                    submit_btn=True,
+                )
                 with gr.Row():
                     new_chat = gr.Button("New chat", elem_id="newsqa-new", size="sm")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
@@ -156,23 +183,41 @@ def build_app(settings: Settings) -> Any:
                 gr.Markdown("### Sources")
                 sources = gr.HTML(render_sources(None, 1, settings))
 
-        def on_submit(message: str, chat: list[dict[str, str]], past: list[tuple[str, str]]
-                      ) -> Iterator[tuple[Any, ...]]:
+        def on_submit(
+            message: str, chat: list[dict[str, str]], past: list[tuple[str, str]]
+        ) -> Iterator[tuple[Any, ...]]:
             yield from respond(message, chat, past, settings)
 
-        question.submit(on_submit, [question, chatbot, history],
-                        [chatbot, history, sources, question], concurrency_limit=4)
-        new_chat.click(lambda: ([], [], render_sources(None, 1, settings), ""),
-                       None, [chatbot, history, sources, question])
+        question.submit(
+            on_submit,
+            [question, chatbot, history],
+            [chatbot, history, sources, question],
+            concurrency_limit=4,
+        )
+        new_chat.click(
+            lambda: ([], [], render_sources(None, 1, settings), ""),
+            None,
+            [chatbot, history, sources, question],
+        )
     app.queue(default_concurrency_limit=4, max_size=128)
     return app
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860,
-          block: bool = True) -> Any:
+def serve(
+    settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, block: bool = True
+) -> Any:
     """Serve the chat; with `block=False` return the running app (tests close it)."""
     app = build_app(settings)
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
-    app.launch(server_name=host, server_port=port, auth=auth, css=CSS, show_error=False,
-               footer_links=[], ssr_mode=False, prevent_thread_lock=not block, quiet=not block)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        css=CSS,
+        show_error=False,
+        footer_links=[],
+        ssr_mode=False,
+        prevent_thread_lock=not block,
+        quiet=not block,
+    )
     return app

@@ -75,8 +75,16 @@ class Composed:
 
 
 def _citation(number: int, evidence: Evidence) -> Citation:
-    return Citation(number, evidence.source, evidence.title, evidence.outlet, evidence.date,
-                    evidence.text, evidence.start, evidence.end)
+    return Citation(
+        number,
+        evidence.source,
+        evidence.title,
+        evidence.outlet,
+        evidence.date,
+        evidence.text,
+        evidence.start,
+        evidence.end,
+    )
 
 
 def cite_group(head: Evidence, first_number: int, max_outlets: int) -> list[Citation]:

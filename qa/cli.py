@@ -20,8 +20,12 @@ T = TypeVar("T")
 
 def _offline_environment() -> None:
     """No telemetry, no hub look-ups: newsqa runs offline after install."""
-    for name, value in {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                        "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+    for name, value in {
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
         os.environ.setdefault(name, value)
 
 
@@ -37,12 +41,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     corpus = Path(args.path) if args.path else None
-    report = ingest(settings, corpus_dir=corpus, rebuild=args.rebuild,
-                    progress=lambda items: _progress(items, "file"))
-    print(f"{report.files_seen} articles: {report.files_indexed} indexed, "
-          f"{report.files_unchanged} unchanged, {report.files_removed} removed; "
-          f"{report.chunks_embedded} chunks embedded, {report.chunks_deleted} deleted, "
-          f"{report.chunks_total} in the index ({report.seconds:.1f} s)")
+    report = ingest(
+        settings,
+        corpus_dir=corpus,
+        rebuild=args.rebuild,
+        progress=lambda items: _progress(items, "file"),
+    )
+    print(
+        f"{report.files_seen} articles: {report.files_indexed} indexed, "
+        f"{report.files_unchanged} unchanged, {report.files_removed} removed; "
+        f"{report.chunks_embedded} chunks embedded, {report.chunks_deleted} deleted, "
+        f"{report.chunks_total} in the index ({report.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -61,10 +71,12 @@ def format_answer(answer: object) -> str:
         lines.append("Sources:")
     for citation in answer.citations:
         where = ", ".join(x for x in (citation.outlet, citation.date) if x)
-        lines.append(f"[{citation.number}] {citation.title or citation.source}"
-                     f"{f' ({where})' if where else ''} - {citation.source}"
-                     f" chars {citation.start}-{citation.end}")
-        lines.append(f"    \"{citation.quote}\"")
+        lines.append(
+            f"[{citation.number}] {citation.title or citation.source}"
+            f"{f' ({where})' if where else ''} - {citation.source}"
+            f" chars {citation.start}-{citation.end}"
+        )
+        lines.append(f'    "{citation.quote}"')
     return "\n".join(lines)
 
 
@@ -123,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score answers against the gold set")
     evaluate.add_argument("--limit", type=int, default=None)
     evaluate.add_argument("--questions", default=None, help="a .jsonl gold file")
-    evaluate.add_argument("--baseline", action="store_true",
-                          help="also run the stock llama-index pipeline")
+    evaluate.add_argument(
+        "--baseline", action="store_true", help="also run the stock llama-index pipeline"
+    )
     evaluate.add_argument("--out", default="eval/runs", help="folder for run reports")
     evaluate.set_defaults(run=cmd_eval)
 
@@ -138,8 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     _offline_environment()
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     try:
         return int(args.run(args))
     except NewsQAError as exc:

@@ -70,8 +70,9 @@ class Engine:
         sentences = chunk_sentences(chunks)
         vectors = self.embed_sentences([s.text for s in sentences])
         question_vector = self.encoder.encode([question])[0]
-        ranked = rank_evidence(question, question_vector, sentences, vectors, self.idf,
-                               unknown_idf=self.unknown_idf)
+        ranked = rank_evidence(
+            question, question_vector, sentences, vectors, self.idf, unknown_idf=self.unknown_idf
+        )
         return fold_near_duplicates(ranked)
 
 

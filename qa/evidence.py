@@ -40,7 +40,8 @@ class RetrievedChunk:
 def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
     """Every distinct sentence of the chunks, with file offsets, in retrieval order.
 
-    >>> c = RetrievedChunk("i", "a.txt", 10, 46, "Cats eat fish daily. Dogs bark.", None, None, None, 1)
+    >>> text = "Cats eat fish daily. Dogs bark."
+    >>> c = RetrievedChunk("i", "a.txt", 10, 46, text, None, None, None, 1)
     >>> [(e.start, e.end, e.text) for e in chunk_sentences([c])]
     [(10, 30, 'Cats eat fish daily.')]
     """
@@ -53,8 +54,17 @@ def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
             if key in seen or len(stems(text)) < MIN_SENTENCE_TERMS:
                 continue
             seen.add(key)
-            found.append(Evidence(chunk.source, chunk.title, chunk.outlet, chunk.date,
-                                  chunk.start + start, chunk.start + end, text))
+            found.append(
+                Evidence(
+                    chunk.source,
+                    chunk.title,
+                    chunk.outlet,
+                    chunk.date,
+                    chunk.start + start,
+                    chunk.start + end,
+                    text,
+                )
+            )
     return found
 
 
@@ -95,8 +105,10 @@ def fold_near_duplicates(ranked: Sequence[tuple[Evidence, np.ndarray]]) -> list[
     heads: list[tuple[Evidence, np.ndarray, list[Evidence]]] = []
     for sentence, vector in ranked:
         for head, head_vector, also in heads:
-            same_claim = (float(vector @ head_vector) >= NEAR_DUPLICATE_COSINE
-                          or jaccard(sentence.text, head.text) >= NEAR_DUPLICATE_JACCARD)
+            same_claim = (
+                float(vector @ head_vector) >= NEAR_DUPLICATE_COSINE
+                or jaccard(sentence.text, head.text) >= NEAR_DUPLICATE_JACCARD
+            )
             if same_claim:
                 if sentence.source != head.source:
                     also.append(sentence)

@@ -54,8 +54,13 @@ class LocalGGUF(CustomLLM):
         super().__init__(**data)
         from llama_cpp import Llama
 
-        self._llama = Llama(model_path=self.model_path, n_ctx=CONTEXT_WINDOW,
-                            n_threads=self.n_threads, verbose=False, seed=0)
+        self._llama = Llama(
+            model_path=self.model_path,
+            n_ctx=CONTEXT_WINDOW,
+            n_threads=self.n_threads,
+            verbose=False,
+            seed=0,
+        )
         self._lock = threading.Lock()  # one llama context: one generation at a time
 
     @classmethod
@@ -64,8 +69,12 @@ class LocalGGUF(CustomLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        return LLMMetadata(context_window=CONTEXT_WINDOW, num_output=self.max_tokens,
-                           model_name=Path(self.model_path).name, is_chat_model=False)
+        return LLMMetadata(
+            context_window=CONTEXT_WINDOW,
+            num_output=self.max_tokens,
+            model_name=Path(self.model_path).name,
+            is_chat_model=False,
+        )
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode(), add_bos=False))
@@ -93,8 +102,13 @@ class LocalGGUF(CustomLLM):
         def generate() -> CompletionResponseGen:
             text = ""
             with self._lock:
-                for part in self._llama(self._truncated(prompt, max_tokens), max_tokens=max_tokens,
-                                        temperature=0.0, stop=stop, stream=True):
+                for part in self._llama(
+                    self._truncated(prompt, max_tokens),
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    stop=stop,
+                    stream=True,
+                ):
                     delta = part["choices"][0]["text"]
                     text += delta
                     yield CompletionResponse(text=text, delta=delta)
@@ -109,25 +123,36 @@ def build_llm(settings: Settings) -> Any:
             path = settings.llm_model_path or bundled_model_path()
             if not Path(path).is_file():
                 raise NewsQAError(f"NEWSQA_LLM_MODEL_PATH: no GGUF file at {path}")
-            return LocalGGUF(model_path=str(path), n_threads=settings.llm_threads,
-                             max_tokens=settings.max_answer_tokens)
+            return LocalGGUF(
+                model_path=str(path),
+                n_threads=settings.llm_threads,
+                max_tokens=settings.max_answer_tokens,
+            )
         case "openai":
             from llama_index.llms.openai_like import OpenAILike
 
             return OpenAILike(
-                model=settings.llm_model, api_base=settings.llm_url, api_key=settings.llm_api_key,
-                is_chat_model=False, temperature=0.0, max_tokens=settings.max_answer_tokens,
-                timeout=settings.llm_timeout, max_retries=0, context_window=CONTEXT_WINDOW,
+                model=settings.llm_model,
+                api_base=settings.llm_url,
+                api_key=settings.llm_api_key,
+                is_chat_model=False,
+                temperature=0.0,
+                max_tokens=settings.max_answer_tokens,
+                timeout=settings.llm_timeout,
+                max_retries=0,
+                context_window=CONTEXT_WINDOW,
             )
     raise NewsQAError(f"unknown NEWSQA_LLM {settings.llm!r}")  # pragma: no cover
 
 
-def stream_text(llm: Any, prompt: str, *, max_tokens: int, stop: list[str],
-                where: str) -> Iterator[str]:
+def stream_text(
+    llm: Any, prompt: str, *, max_tokens: int, stop: list[str], where: str
+) -> Iterator[str]:
     """Yield the text deltas of a completion; server failures become `BackendError`."""
     try:
-        for response in llm.stream_complete(prompt, formatted=True, max_tokens=max_tokens,
-                                            stop=stop):
+        for response in llm.stream_complete(
+            prompt, formatted=True, max_tokens=max_tokens, stop=stop
+        ):
             if response.delta:
                 yield response.delta
     except NewsQAError:

@@ -25,8 +25,9 @@ def load_nodes(store: Store) -> list[Any]:
     total = store.chunks.count()
     for offset in range(0, total, 2000):
         page = store.chunks.get(include=["documents", "metadatas"], limit=2000, offset=offset)
-        for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"],
-                                        strict=True):
+        for chunk_id, text, meta in zip(
+            page["ids"], page["documents"], page["metadatas"], strict=True
+        ):
             metadata = {k: meta[k] for k in ("source", "start", "end", "title", "outlet", "date")}
             nodes.append(TextNode(id_=chunk_id, text=text, metadata=metadata))
     return nodes
@@ -49,14 +50,20 @@ def build_retriever(
     from llama_index.retrievers.bm25 import BM25Retriever
 
     bm25 = BM25Retriever.from_defaults(
-        nodes=list(nodes), similarity_top_k=min(top_k, len(nodes)),
-        stemmer=Stemmer.Stemmer("english"), language="english",
+        nodes=list(nodes),
+        similarity_top_k=min(top_k, len(nodes)),
+        stemmer=Stemmer.Stemmer("english"),
+        language="english",
     )
     if mode == "bm25":
         return bm25
     return QueryFusionRetriever(
-        [dense_retriever, bm25], llm=MockLLM(), mode="reciprocal_rerank",  # type: ignore[arg-type]
-        num_queries=1, use_async=False, similarity_top_k=top_k,
+        [dense_retriever, bm25],
+        llm=MockLLM(),
+        mode="reciprocal_rerank",  # type: ignore[arg-type]
+        num_queries=1,
+        use_async=False,
+        similarity_top_k=top_k,
     )
 
 
@@ -65,10 +72,17 @@ def retrieve_chunks(retriever: Any, question: str) -> list[RetrievedChunk]:
     results = []
     for hit in retriever.retrieve(question):
         meta = hit.node.metadata
-        results.append(RetrievedChunk(
-            id=hit.node.node_id, source=str(meta["source"]), start=int(meta["start"]),
-            end=int(meta["end"]), text=hit.node.get_content(), title=str(meta["title"]) or None,
-            outlet=str(meta["outlet"]) or None, date=str(meta["date"]) or None,
-            score=float(hit.score or 0.0),
-        ))
+        results.append(
+            RetrievedChunk(
+                id=hit.node.node_id,
+                source=str(meta["source"]),
+                start=int(meta["start"]),
+                end=int(meta["end"]),
+                text=hit.node.get_content(),
+                title=str(meta["title"]) or None,
+                outlet=str(meta["outlet"]) or None,
+                date=str(meta["date"]) or None,
+                score=float(hit.score or 0.0),
+            )
+        )
     return results

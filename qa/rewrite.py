@@ -6,7 +6,8 @@ question) replaces the first such pronoun. This is deliberately rule-based: it i
 deterministic and testable, where a 270M model rewrites unreliably. A question with no
 pronoun, or no history, is returned unchanged.
 
->>> rewrite_followup("What else did he say?", [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]")])
+>>> history = [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]")]
+>>> rewrite_followup("What else did he say?", history)
 'What else did Dmitry Peskov say?'
 """
 

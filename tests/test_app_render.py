@@ -7,8 +7,12 @@ CITATION = Citation(1, "a.txt", "<b>Title</b>", "Outlet", "2024-05-24", "Peskov 
 
 
 def test_marker_links_and_escaping() -> None:
-    answer = Answer("q", "<script>alert(1)</script> Peskov [1]", [CITATION],
-                    standalone_question="What <i>else</i>?")
+    answer = Answer(
+        "q",
+        "<script>alert(1)</script> Peskov [1]",
+        [CITATION],
+        standalone_question="What <i>else</i>?",
+    )
     shown = render_answer(answer, 3)
     assert "<script>" not in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown

@@ -29,11 +29,14 @@ def test_eternal_war_names_peskov_with_verbatim_quotes(bundled_settings) -> None
     _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
 
 
-@pytest.mark.parametrize("question", [
-    "What share of Ukraine's territory does Russia control?",
-    "Who did not believe Putin was interested in serious negotiations?",
-    "How many Ukrainian civilians were evacuated from the Kharkiv region?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What share of Ukraine's territory does Russia control?",
+        "Who did not believe Putin was interested in serious negotiations?",
+        "How many Ukrainian civilians were evacuated from the Kharkiv region?",
+    ],
+)
 def test_citations_quote_their_files_exactly(bundled_settings, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = ask(question, settings=bundled_settings)
     assert answer.citations, answer

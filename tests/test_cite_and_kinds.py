@@ -5,12 +5,36 @@ from qa.cite import clean_generation, compose_answer, parse_markers, support
 from qa.evidence import fold_near_duplicates, jaccard
 from qa.types import Evidence
 
-PESKOV = Evidence("003.txt", "T3", "The Moscow Times", None, 100, 160,
-                  "Kremlin spokesman Dmitry Peskov said Moscow did not want an eternal war.", 1.2)
-PESKOV_002 = Evidence("002.txt", "T2", "VOA", None, 40, 90,
-                      "Spokesman Dmitry Peskov said the country did not want a war of eternal.", 1.1)
-BLINKEN = Evidence("001.txt", "T1", None, None, 5, 60,
-                   "Antony Blinken did not believe Putin was interested in negotiations.", 0.9)
+PESKOV = Evidence(
+    "003.txt",
+    "T3",
+    "The Moscow Times",
+    None,
+    100,
+    160,
+    "Kremlin spokesman Dmitry Peskov said Moscow did not want an eternal war.",
+    1.2,
+)
+PESKOV_002 = Evidence(
+    "002.txt",
+    "T2",
+    "VOA",
+    None,
+    40,
+    90,
+    "Spokesman Dmitry Peskov said the country did not want a war of eternal.",
+    1.1,
+)
+BLINKEN = Evidence(
+    "001.txt",
+    "T1",
+    None,
+    None,
+    5,
+    60,
+    "Antony Blinken did not believe Putin was interested in negotiations.",
+    0.9,
+)
 
 
 def test_parse_markers_drops_numbers_outside_the_sources() -> None:
@@ -36,7 +60,9 @@ def test_compose_cites_the_supported_line_and_its_other_outlets() -> None:
     composed = compose_answer(" Dmitry Peskov [1]", [head, BLINKEN])
     assert composed.text == "Dmitry Peskov [1][2]"
     assert [(c.number, c.source, c.quote) for c in composed.citations] == [
-        (1, "003.txt", PESKOV.text), (2, "002.txt", PESKOV_002.text)]
+        (1, "003.txt", PESKOV.text),
+        (2, "002.txt", PESKOV_002.text),
+    ]
 
 
 def test_compose_moves_a_claim_to_the_line_that_supports_it() -> None:

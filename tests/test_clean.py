@@ -38,21 +38,28 @@ def test_clean_article_drops_page_furniture_and_keeps_offsets() -> None:
         "Leave a Reply": "after end of story",
     }
     assert (article.title, article.outlet, article.date) == (
-        "Mayor Opens New Bridge After Delays", "The Daily Ledger", "2024-03-04")
+        "Mayor Opens New Bridge After Delays",
+        "The Daily Ledger",
+        "2024-03-04",
+    )
 
 
 def test_appeal_early_in_page_is_dropped_alone() -> None:
     raw = "Title line\nPlease donate to keep us going.\nFirst fact here.\nSecond fact here.\n"
     article = clean_article("a.txt", raw)
     assert [p.text for p in article.paragraphs] == [
-        "Title line", "First fact here.", "Second fact here."]
+        "Title line",
+        "First fact here.",
+        "Second fact here.",
+    ]
 
 
 def test_classify_paragraph_examples() -> None:
     assert classify_paragraph("Your Email Address") == "comment form"
     assert classify_paragraph("Story Code : 282830") == "metadata"
     assert classify_paragraph("Putin at a meeting in Minsk on May 23, 2024. Kremlin photo") == (
-        "caption")
+        "caption"
+    )
     assert classify_paragraph("Remind me later.") == "appeal"
     assert classify_paragraph("By Editor") == "byline"
     assert classify_paragraph("By the end of the year, prices rose.") is None
@@ -76,13 +83,30 @@ def test_bundled_corpus_metadata() -> None:
         article = clean_article(path.name, path.read_text(encoding="utf-8"))
         found[path.name[:3]] = (article.title, article.outlet, article.date)
         texts = " ".join(p.text for p in article.paragraphs)
-        for furniture in ("burger", "Leave a Reply", "small favor", "Your Email", "Image: Reuters",
-                          "Story Code", "Flash News", "By Editor", "Remind me later"):
+        for furniture in (
+            "burger",
+            "Leave a Reply",
+            "small favor",
+            "Your Email",
+            "Image: Reuters",
+            "Story Code",
+            "Flash News",
+            "By Editor",
+            "Remind me later",
+        ):
             assert furniture not in texts, (path.name, furniture)
-    assert found["002"] == ("Reuters: Putin wants ceasefire with Ukraine along current front lines",
-                            "VOA", None)
-    assert found["003"] == ("Putin Ready to Freeze War on Current Battlefield Lines – Reuters",
-                            "The Moscow Times", None)
+    assert found["002"] == (
+        "Reuters: Putin wants ceasefire with Ukraine along current front lines",
+        "VOA",
+        None,
+    )
+    assert found["003"] == (
+        "Putin Ready to Freeze War on Current Battlefield Lines – Reuters",
+        "The Moscow Times",
+        None,
+    )
     assert found["004"] == (
         "New York Times: Putin has announced his readiness for a ceasefire in Ukraine",
-        "Afghan Voice Agency (AVA)", "2023-12-25")
+        "Afghan Voice Agency (AVA)",
+        "2023-12-25",
+    )

@@ -37,8 +37,9 @@ def test_reingest_is_a_no_op_and_changes_touch_only_their_file(
     assert _ids_by_source(settings) == before
 
     changed = corpus_copy / "003_3dab01f474e797b8.txt"
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nA brand new closing line.\n",
-                       encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\nA brand new closing line.\n", encoding="utf-8"
+    )
     third = ingest(settings)
     after = _ids_by_source(settings)
     assert third.files_indexed == 1 and third.files_unchanged == 4

@@ -12,8 +12,10 @@ from qa.rewrite import rewrite_followup
 
 
 def test_split_sentences_handles_abbreviations_quotes_and_lines() -> None:
-    text = ('Mr. Putin met U.S. envoys. "We won," he said. Dr. J. Smith left.\n'
-            "No end punctuation here\nWar.” constant”. Next one? Yes!")
+    text = (
+        'Mr. Putin met U.S. envoys. "We won," he said. Dr. J. Smith left.\n'
+        "No end punctuation here\nWar.” constant”. Next one? Yes!"
+    )
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "Mr. Putin met U.S. envoys.",
         '"We won," he said.',
@@ -58,12 +60,25 @@ def test_blank_markup_keeps_offsets() -> None:
 
 def test_lexical_helpers() -> None:
     assert content_terms("How many civilians were evacuated from Kharkiv?") == [
-        "many", "civilians", "evacuated", "kharkiv"]
+        "many",
+        "civilians",
+        "evacuated",
+        "kharkiv",
+    ]
     idf = idf_table(["civilians fled kharkiv", "troops entered kharkiv"])
-    assert round(weighted_overlap("civilians in Kharkiv", "Kharkiv civilians fled", idf,
-                                  unknown=3.0), 3) == 1.0
-    assert round(weighted_overlap("civilians in Kazakhstan", "Kharkiv civilians fled", idf,
-                                  unknown=3.0), 3) == 0.188
+    assert (
+        round(
+            weighted_overlap("civilians in Kharkiv", "Kharkiv civilians fled", idf, unknown=3.0), 3
+        )
+        == 1.0
+    )
+    assert (
+        round(
+            weighted_overlap("civilians in Kazakhstan", "Kharkiv civilians fled", idf, unknown=3.0),
+            3,
+        )
+        == 0.188
+    )
 
 
 def test_rewrite_followup_examples() -> None:
@@ -80,7 +95,8 @@ def test_bundled_chunks_cover_only_kept_text() -> None:
     for path in sorted(Path(BUNDLED_CORPUS).iterdir()):
         raw = path.read_text(encoding="utf-8")
         article = clean_article(path.name, raw)
-        for chunk in chunk_article(article, raw, chunk_tokens=160, chunk_overlap=32,
-                                   tokenizer=token_ids):
+        for chunk in chunk_article(
+            article, raw, chunk_tokens=160, chunk_overlap=32, tokenizer=token_ids
+        ):
             assert raw[chunk.start : chunk.end] == chunk.text
             assert "Leave a Reply" not in chunk.text and "burger" not in chunk.text

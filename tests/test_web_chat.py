@@ -17,6 +17,7 @@ from tests.conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ANSWER_TIMEOUT_MS = 120_000
+BOT_SELECTOR = '#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]'
 
 
 def _free_port() -> int:
@@ -31,9 +32,17 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield chromium
         chromium.close()
@@ -56,32 +65,40 @@ def chat_url(bundled_settings: Any) -> Iterator[str]:
 
 def _ask(page: Any, question: str) -> Any:
     """Type a question, send it, and wait until the final answer (with its sources) is shown."""
-    before = page.locator("#newsqa-chat .bot").count() if page.locator("#newsqa-chat").count() else 0
+    before = (
+        page.locator(BOT_SELECTOR).count()
+    )
     box = page.locator("#newsqa-question textarea")
     box.fill(question)
     box.press("Enter")
     page.wait_for_function(
-        """(n) => {
-            const bots = document.querySelectorAll('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]');
+        """([selector, n]) => {
+            const bots = document.querySelectorAll(selector);
             if (bots.length <= n) return false;
             const last = bots[bots.length - 1].innerText;
             return last.includes('[') || last.includes('do not answer');
-        }""", arg=before, timeout=ANSWER_TIMEOUT_MS)
+        }""",
+        arg=[BOT_SELECTOR, before],
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     page.wait_for_timeout(500)
-    return page.locator('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]').last
+    return page.locator(BOT_SELECTOR).last
 
 
 def test_answer_streams_names_peskov_and_links_its_sources(browser: Any, chat_url: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(chat_url)
     page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
-    page.evaluate("""() => {
+    page.evaluate(
+        """(selector) => {
         window.__botStates = new Set();
         new MutationObserver(() => {
-            const bots = document.querySelectorAll('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]');
+            const bots = document.querySelectorAll(selector);
             if (bots.length) window.__botStates.add(bots[bots.length - 1].innerText);
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
-    }""")
+    }""",
+        BOT_SELECTOR,
+    )
     started = time.perf_counter()
     answer = _ask(page, 'Who said Russia does not want an "eternal war"?')
     elapsed = time.perf_counter() - started
@@ -109,7 +126,7 @@ def test_answer_streams_names_peskov_and_links_its_sources(browser: Any, chat_ur
 
     page.locator("#newsqa-new").click()
     page.wait_for_timeout(500)
-    assert page.locator('#newsqa-chat .bot, #newsqa-chat [data-testid="bot"]').count() == 0
+    assert page.locator(BOT_SELECTOR).count() == 0
     page.close()
 
 
@@ -125,9 +142,7 @@ def test_unanswerable_shows_no_sources(browser: Any, chat_url: str) -> None:
     page.close()
 
 
-def test_markup_in_articles_and_questions_is_shown_as_text(
-    browser: Any, tmp_path: Path
-) -> None:
+def test_markup_in_articles_and_questions_is_shown_as_text(browser: Any, tmp_path: Path) -> None:
     from index.ingest import ingest
     from index.settings import load_settings
 
@@ -135,8 +150,10 @@ def test_markup_in_articles_and_questions_is_shown_as_text(
     corpus.mkdir()
     (corpus / "hostile.txt").write_text(
         "Harbor <script>window.__pwned = 1</script> report\n"
-        "The harbor master said the new pier <img src=x onerror=\"window.__pwned = 2\"> "
-        "will open in June after repairs.\n", encoding="utf-8")
+        'The harbor master said the new pier <img src=x onerror="window.__pwned = 2"> '
+        "will open in June after repairs.\n",
+        encoding="utf-8",
+    )
     settings = load_settings(corpus_dir=corpus, store_dir=tmp_path / "store")
     ingest(settings)
     app, url = _serve(settings)

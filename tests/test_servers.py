@@ -1,0 +1,197 @@
+"""Server mode against real servers on 127.0.0.1: `chroma run` for the store and llama.cpp's
+OpenAI-compatible server for the hosted LLM, plus servers that fail in the ways real ones do."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.errors import BackendError, StoreError
+from index.ingest import ingest
+from index.settings import load_settings
+from qa.answer import stream_answer
+from qa.engine import forget_engines
+from qa.types import Final, Token
+from tests.conftest import BUNDLED_CORPUS
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds}s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [
+            str(BIN / "chroma"),
+            "run",
+            "--path",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, 60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+def _start_llama_server(port: int) -> subprocess.Popen[bytes]:
+    from qa.llm import bundled_model_path
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(bundled_model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for(f"http://127.0.0.1:{port}/v1/models", process, 120)
+    return process
+
+
+def test_chroma_server_mode_ingests_and_answers(chroma_server: str, tmp_path: Path) -> None:
+    settings = load_settings(
+        corpus_dir=BUNDLED_CORPUS,
+        store_dir=tmp_path / "unused",
+        chroma_url=chroma_server,
+        collection="served",
+    )
+    first = ingest(settings)
+    again = ingest(settings)
+    assert first.chunks_total > 20 and again.chunks_embedded == 0
+    assert not (tmp_path / "unused" / "chroma").exists()  # nothing went to the local folder
+    events = list(stream_answer("Who said Russia does not want an eternal war?", settings=settings))
+    answer = next(e.answer for e in events if isinstance(e, Final))
+    assert "Peskov" in answer.text
+    forget_engines()
+
+
+def test_unreachable_chroma_server_names_its_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    settings = load_settings(corpus_dir=BUNDLED_CORPUS, store_dir=tmp_path, chroma_url=url)
+    with pytest.raises(StoreError, match=url.replace(".", r"\.")):
+        ingest(settings)
+
+
+def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    settings = bundled_settings.model_copy(
+        update={"llm": "openai", "llm_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 20.0}
+    )
+    question = "Who said Russia does not want an eternal war?"
+    started = time.monotonic()
+    with pytest.raises(BackendError, match=f"127.0.0.1:{port}"):
+        list(stream_answer(question, settings=settings))
+    assert time.monotonic() - started < 20
+    process = _start_llama_server(port)
+    try:
+        events = list(stream_answer(question, settings=settings))
+    finally:
+        _stop(process)
+    assert sum(isinstance(e, Token) for e in events) >= 1
+    answer = next(e.answer for e in events if isinstance(e, Final))
+    assert "Peskov" in answer.text
+    forget_engines()
+
+
+class _FailingHandler(http.server.BaseHTTPRequestHandler):
+    delay = 0.0
+    status = 500
+
+    def do_POST(self) -> None:
+        time.sleep(self.delay)
+        body = b'{"error": {"message": "boom"}}'
+        try:
+            self.send_response(self.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up first
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("delay,status,timeout", [(0.0, 500, 10.0), (8.0, 200, 2.0)])
+def test_failing_or_slow_llm_server_gives_a_clear_error(
+    bundled_settings,
+    delay: float,
+    status: int,
+    timeout: float,  # type: ignore[no-untyped-def]
+) -> None:
+    handler = type("Handler", (_FailingHandler,), {"delay": delay, "status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    settings = bundled_settings.model_copy(
+        update={"llm": "openai", "llm_url": url, "llm_timeout": timeout}
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(BackendError, match=url.replace(".", r"\.")):
+            list(stream_answer("Who said Russia does not want an eternal war?", settings=settings))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < timeout + 5
+    forget_engines()
