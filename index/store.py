@@ -11,6 +11,7 @@ and no chunk can lose track of its file. Both live in the same Chroma: an embedd
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -156,10 +157,14 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
 
 
 def drop_store(settings: Settings) -> None:
-    """Delete both collections (for `--rebuild`); missing ones are fine."""
+    """Delete the index (for `--rebuild`): the whole embedded folder, so that a corrupted one
+    goes too, or both collections on a Chroma server."""
+    if not settings.chroma_url:
+        shutil.rmtree(settings.chroma_path, ignore_errors=True)
+        return
     client, _ = _client(settings)
     for name in (settings.collection, f"{settings.collection}-files"):
         try:
             client.delete_collection(name)
-        except Exception:
+        except Exception:  # an absent collection: nothing to drop
             log.debug("no collection %s to drop", name)
