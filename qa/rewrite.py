@@ -44,6 +44,22 @@ def _entities(text: str) -> list[str]:
     return found
 
 
+def main_entity(question: str, answer: str) -> str | None:
+    """The entity a turn was about: the fullest name its answer adds to its question, else the
+    fullest name in the question.
+
+    >>> main_entity("Who said no?", "President Putin's spokesman Dmitry Peskov said no.")
+    'Dmitry Peskov'
+    """
+    asked = set(question.lower().split())
+    names = [re.sub(r"['’]s$", "", n) for n in _entities(answer)]
+    new = [n for n in names if not set(n.lower().split()) & asked]
+    for candidates in (new, [re.sub(r"['’]s$", "", n) for n in _entities(question)]):
+        if candidates:
+            return max(candidates, key=lambda n: len(n.split()))  # first of the longest
+    return None
+
+
 def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
     """The question with its first pronoun replaced by the previous turn's main entity.
 
@@ -56,9 +72,8 @@ def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
     if not history or match is None:
         return question
     last_question, last_answer = history[-1]
-    candidates = _entities(last_answer) or _entities(last_question)
-    if not candidates:
+    entity = main_entity(last_question, last_answer)
+    if entity is None:
         return question
-    entity = candidates[0]
     replacement = f"{entity}'s" if match.group(1).lower() in _POSSESSIVE else entity
     return question[: match.start()] + replacement + question[match.end() :]
