@@ -9,6 +9,7 @@ verify the claim and cite (see `qa.cite`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 
@@ -17,6 +18,7 @@ from index.settings import Settings, load_settings
 from qa.answer_type import expected_kind, supplies
 from qa.cite import MARKER, Composed, compose_answer
 from qa.engine import Engine, get_engine
+from qa.evidence import jaccard
 from qa.llm import stream_text
 from qa.prompts import STOP, build_answer_prompt
 from qa.rewrite import rewrite_followup
@@ -25,6 +27,7 @@ from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, T
 ABSTAIN_TEXT = "The articles do not answer this question."
 ABSTAIN_BELOW = 0.55  # best evidence score (cosine + 0.5 * lexical coverage); see eval
 EVIDENCE_SHOWN = 3
+REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 
 
@@ -39,6 +42,19 @@ def check_question(question: str, settings: Settings) -> str:
             f"the limit is {settings.max_question_chars:,} (NEWSQA_MAX_QUESTION_CHARS)"
         )
     return text
+
+
+_ASKS_FOR_MORE = re.compile(r"\b(else|other|another|more|besides|apart from)\b", re.IGNORECASE)
+
+
+def without_repeats(question: str, evidence: list[Evidence],
+                    history: Sequence[tuple[str, str]]) -> list[Evidence]:
+    """For "what else ..." follow-ups, move lines the conversation already gave to the end."""
+    if not history or not _ASKS_FOR_MORE.search(question):
+        return evidence
+    said = [answer for _, answer in history]
+    fresh = [e for e in evidence if all(jaccard(e.text, a) < REPEAT_JACCARD for a in said)]
+    return fresh + [e for e in evidence if e not in fresh]
 
 
 def answers_the_kind(question: str, composed: Composed, shown: list[Evidence]) -> Composed | None:
@@ -67,7 +83,7 @@ def stream_answer(
         yield Rewritten(standalone)
     began = time.perf_counter()
     engine = engine or get_engine(settings)
-    evidence = engine.find_evidence(standalone)
+    evidence = without_repeats(standalone, engine.find_evidence(standalone), history)
     retrieved = time.perf_counter()
     rewritten = standalone if standalone != asked else None
     if not evidence or evidence[0].score < ABSTAIN_BELOW:

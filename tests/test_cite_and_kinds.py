@@ -102,3 +102,15 @@ def test_near_duplicates_fold_into_the_best_line() -> None:
     assert [e.source for e in folded] == ["003.txt", "001.txt"]
     assert folded[0].also == (PESKOV_002,)
     assert round(jaccard(PESKOV.text, PESKOV_002.text), 2) == 0.7
+
+
+def test_what_else_followups_move_already_given_lines_last() -> None:
+    from qa.answer import without_repeats
+
+    history = [("Who is quoted on the eternal war?", PESKOV.text + " [1]")]
+    assert without_repeats("What else did Peskov say?", [PESKOV, BLINKEN], history) == [
+        BLINKEN,
+        PESKOV,
+    ]
+    assert without_repeats("What did Peskov say?", [PESKOV, BLINKEN], history) == [PESKOV, BLINKEN]
+    assert without_repeats("What else did Peskov say?", [PESKOV, BLINKEN], []) == [PESKOV, BLINKEN]
