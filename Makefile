@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev chat index test test-fast eval bench lint clean-index
+.PHONY: install dev chat index test test-fast eval bench load lint clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ eval: index
 
 bench: dev
 	$(NEWSQA) bench
+
+load: index
+	$(PY) -m eval.load --clients 20 --questions 200
 
 lint: dev
 	$(VENV)/bin/ruff check qa index eval tests

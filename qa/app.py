@@ -28,6 +28,10 @@ EXAMPLES = [
     "What is the population of Kazakhstan?",
 ]
 CONTEXT_CHARS = 240
+# Answers run CHAT_CONCURRENCY at a time (retrieval overlaps; the LLM itself is serialised by a
+# lock), further requests wait in Gradio's queue, and past QUEUE_SIZE they are refused at once.
+CHAT_CONCURRENCY = 4
+QUEUE_SIZE = 256
 CSS = """
 #newsqa-sources { max-height: 75vh; overflow-y: auto; }
 .src { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
@@ -192,14 +196,15 @@ def build_app(settings: Settings) -> Any:
             on_submit,
             [question, chatbot, history],
             [chatbot, history, sources, question],
-            concurrency_limit=4,
+            concurrency_limit=CHAT_CONCURRENCY,
+            api_name="ask",
         )
         new_chat.click(
             lambda: ([], [], render_sources(None, 1, settings), ""),
             None,
             [chatbot, history, sources, question],
         )
-    app.queue(default_concurrency_limit=4, max_size=128)
+    app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
 
