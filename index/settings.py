@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="http://host:port of a Chroma server; unset means the embedded store."
     )
-    top_k: int = Field(8, description="Chunks retrieved per question.", ge=1, le=100)
+    top_k: int = Field(12, description="Chunks retrieved per question.", ge=1, le=100)
     chunk_tokens: int = Field(
         160, description="Chunk size in embedding-model tokens.", ge=32, le=256
     )

@@ -16,19 +16,22 @@ from collections.abc import Iterator, Sequence
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import expected_kind, supplies
-from qa.cite import MARKER, Composed, compose_answer
+from qa.cite import MARKER, Composed, add_disagreement, compose_answer
+from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine
 from qa.evidence import jaccard
+from qa.lexical import stems
 from qa.llm import stream_text
 from qa.prompts import STOP, build_answer_prompt
 from qa.rewrite import rewrite_followup
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
 ABSTAIN_TEXT = "The articles do not answer this question."
-ABSTAIN_BELOW = 0.55  # best evidence score (cosine + 0.5 * lexical coverage); see eval
+ABSTAIN_BELOW = 0.5  # best evidence score (cosine + lexical coverage); calibrated on the eval set
 EVIDENCE_SHOWN = 3
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
+DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -47,14 +50,32 @@ def check_question(question: str, settings: Settings) -> str:
 _ASKS_FOR_MORE = re.compile(r"\b(else|other|another|more|besides|apart from)\b", re.IGNORECASE)
 
 
-def without_repeats(question: str, evidence: list[Evidence],
-                    history: Sequence[tuple[str, str]]) -> list[Evidence]:
+def without_repeats(
+    question: str, evidence: list[Evidence], history: Sequence[tuple[str, str]]
+) -> list[Evidence]:
     """For "what else ..." follow-ups, move lines the conversation already gave to the end."""
     if not history or not _ASKS_FOR_MORE.search(question):
         return evidence
     said = [answer for _, answer in history]
     fresh = [e for e in evidence if all(jaccard(e.text, a) < REPEAT_JACCARD for a in said)]
     return fresh + [e for e in evidence if e not in fresh]
+
+
+def with_disagreements(
+    question: str, composed: Composed, evidence: list[Evidence]
+) -> tuple[Composed, tuple[str, ...]]:
+    """For questions about figures, cite other articles that give a different figure."""
+    if expected_kind(question) != "number" or not composed.citations:
+        return composed, ()
+    first = composed.citations[0]
+    cited = next((e for e in evidence if (e.source, e.start) == (first.source, first.start)), None)
+    if cited is None:
+        return composed, ()
+    pool = [line for head in evidence[:DISAGREEMENT_POOL] for line in (head, *head.also)]
+    differing = disagreeing(stems(question), cited, pool)
+    if not differing:
+        return composed, ()
+    return add_disagreement(composed, differing), ("sources disagree on this figure",)
 
 
 def answers_the_kind(question: str, composed: Composed, shown: list[Evidence]) -> Composed | None:
@@ -106,7 +127,8 @@ def stream_answer(
         timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
         yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
         return
-    notes: tuple[str, ...] = ()
+    composed, disagree_note = with_disagreements(standalone, composed, evidence)
+    notes: tuple[str, ...] = disagree_note
     if len({c.source for c in composed.citations}) > 1:
         notes = (f"reported by {len({c.source for c in composed.citations})} articles",)
     timings = Timings(retrieved - began, done - retrieved, done - began, pieces)

@@ -129,3 +129,22 @@ def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int
     citations = cite_group(head, 1, max_outlets)
     markers = "".join(f"[{c.number}]" for c in citations)
     return Composed(f"{text.rstrip()} {markers}", citations, used)
+
+
+def add_disagreement(composed: Composed, differing: list[tuple[Evidence, str]]) -> Composed:
+    """Append "Other reports differ: 20% [2]." with a citation for each differing line.
+
+    >>> ev = Evidence("b.txt", "B", None, None, 3, 30, "Russia would control about 20%.")
+    >>> base = Composed("18% [1]", [_citation(1, ev)], True)
+    >>> add_disagreement(base, [(ev, "20%")]).text
+    '18% [1] Other reports differ: 20% [2].'
+    """
+    if not differing:
+        return composed
+    citations = list(composed.citations)
+    parts = []
+    for evidence, words in differing:
+        citations.append(_citation(len(citations) + 1, evidence))
+        parts.append(f"{words} [{len(citations)}]")
+    text = f"{composed.text} Other reports differ: {'; '.join(parts)}."
+    return Composed(text, citations, composed.used_model_text)

@@ -18,7 +18,7 @@ from index.sentences import split_sentences
 from qa.lexical import stems, weighted_overlap
 from qa.types import Evidence
 
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 1.0
 NEAR_DUPLICATE_COSINE = 0.82
 NEAR_DUPLICATE_JACCARD = 0.5
 MIN_SENTENCE_TERMS = 3

@@ -114,3 +114,31 @@ def test_what_else_followups_move_already_given_lines_last() -> None:
     ]
     assert without_repeats("What did Peskov say?", [PESKOV, BLINKEN], history) == [PESKOV, BLINKEN]
     assert without_repeats("What else did Peskov say?", [PESKOV, BLINKEN], []) == [PESKOV, BLINKEN]
+
+
+def test_figures_and_disagreeing_sources() -> None:
+    from qa.cite import Composed, add_disagreement
+    from qa.disagree import disagreeing, figures
+
+    assert figures("Four Russian sources told Reuters.", {"source"}) == [
+        ("4", "source", "Four Russian sources")
+    ]
+    assert figures("It cost 40 million dollars, up 5 percent.", {"dollar"}) == [
+        ("40 million", "dollar", "40 million dollars"),
+        ("5", "%", "5 percent"),
+    ]
+    five = Evidence("000.txt", None, None, None, 0, 40, "citing five anonymous Russian sources")
+    four = Evidence("002.txt", None, None, None, 0, 40, "four Russian sources told Reuters")
+    four_again = Evidence("001.txt", None, None, None, 0, 40, "citing four sources in Russia")
+    same = Evidence("003.txt", None, None, None, 0, 40, "five sources said the same")
+    found = disagreeing({"source"}, five, [four, four_again, same])
+    assert [(e.source, words) for e, words in found] == [
+        ("002.txt", "four Russian sources"),
+        ("001.txt", "four sources"),
+    ]
+    composed = compose_answer("five [1]", [five])
+    both = add_disagreement(composed, found)
+    assert both.text == "five [1] Other reports differ: four Russian sources [2]; four sources [3]."
+    assert [c.source for c in both.citations] == ["000.txt", "002.txt", "001.txt"]
+    assert add_disagreement(composed, []) is composed
+    assert isinstance(both, Composed)
