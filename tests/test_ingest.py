@@ -73,6 +73,7 @@ def test_bad_files_are_skipped_with_their_reason(tmp_path: Path) -> None:
     (corpus / "empty.txt").write_text("")
     (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait\n".encode("latin-1"))
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02binary")
+    (corpus / "huge.txt").write_bytes(b"All work and no play. " * 2_400_000)  # 52.8 MB
     outside = tmp_path / "secret.txt"
     outside.write_text("Secret outside the corpus.\n")
     (corpus / "link.txt").symlink_to(outside)
@@ -81,6 +82,7 @@ def test_bad_files_are_skipped_with_their_reason(tmp_path: Path) -> None:
     assert dict(report.skipped) == {
         "binary.txt": "binary file",
         "empty.txt": "empty file",
+        "huge.txt": "52,800,000 bytes, over the 5,000,000-byte limit",
         "latin1.txt": "not UTF-8 (byte 3)",
         "link.txt": "a link that points outside the corpus folder",
     }
