@@ -48,6 +48,7 @@ class _Pending:
     article: CleanArticle
     digest: str
     chunks: list[Chunk]
+    previous: str = ""  # the version queries keep using until this one is complete
     new: list[Chunk] = field(default_factory=list)
 
 
@@ -110,6 +111,7 @@ def _record(pending: _Pending, status: str, now: str) -> FileRecord:
         article.outlet,
         article.date,
         now,
+        previous=pending.previous,
     )
 
 
@@ -148,7 +150,7 @@ def ingest(
             continue
         if encoder is None:
             encoder = OnnxMiniLM(threads=settings.llm_threads)
-        pending = _prepare(store, item, digest, settings)
+        pending = _prepare(store, item, digest, settings, record)
         group.append(pending)
         indexed += 1
         if sum(len(p.new) for p in group) >= GROUP_CHUNKS:
@@ -173,7 +175,9 @@ def ingest(
     )
 
 
-def _prepare(store: Store, item: ArticleFile, digest: str, settings: Settings) -> _Pending:
+def _prepare(
+    store: Store, item: ArticleFile, digest: str, settings: Settings, old: FileRecord | None
+) -> _Pending:
     """Clean and chunk one file, mark it pending, and find which of its chunks are new."""
     article = clean_article(item.source, item.text)
     chunks = chunk_article(
@@ -183,7 +187,7 @@ def _prepare(store: Store, item: ArticleFile, digest: str, settings: Settings) -
         chunk_overlap=settings.chunk_overlap,
         tokenizer=token_ids,
     )
-    pending = _Pending(article, digest, chunks)
+    pending = _Pending(article, digest, chunks, previous=old.served_digest if old else "")
     store.put_file_record(_record(pending, "pending", datetime.now(UTC).isoformat()))
     stored = set(store.chunk_ids(item.source))
     pending.new = [c for c in chunks if c.id not in stored]

@@ -36,6 +36,21 @@ class FileRecord:
     outlet: str | None
     date: str | None
     indexed_at: str
+    previous: str = ""  # digest of the last complete version, served while this one is pending
+
+    @property
+    def served_digest(self) -> str:
+        """The version whose chunks answer questions now."""
+        return self.digest if self.status == "complete" else self.previous
+
+
+def chunk_digest(chunk_id: str) -> str:
+    """The file-version digest inside a chunk id `<file>:<digest>:<n>`.
+
+    >>> chunk_digest("a:b.txt:0123abcd:7")
+    '0123abcd'
+    """
+    return chunk_id.rsplit(":", 2)[-2]
 
 
 @dataclass
@@ -45,22 +60,16 @@ class Store:
     files: Any  # chromadb Collection
     where: str  # the folder or URL, for messages
 
-    def file_records(self) -> dict[str, FileRecord]:
+    def file_records(self, sources: list[str] | None = None) -> dict[str, FileRecord]:
+        """Manifest records, all of them or those of `sources`."""
+        if sources is not None:
+            page = self.files.get(ids=sorted(set(sources)), include=["metadatas"])
+            return _records(page)
         records: dict[str, FileRecord] = {}
         total = self.files.count()
         for offset in range(0, total, 1000):
             page = self.files.get(include=["metadatas"], limit=1000, offset=offset)
-            for source, meta in zip(page["ids"], page["metadatas"], strict=True):
-                records[source] = FileRecord(
-                    source=source,
-                    digest=str(meta["digest"]),
-                    status=str(meta["status"]),
-                    chunks=int(meta["chunks"]),
-                    title=str(meta["title"]) or None,
-                    outlet=str(meta["outlet"]) or None,
-                    date=str(meta["date"]) or None,
-                    indexed_at=str(meta["indexed_at"]),
-                )
+            records.update(_records(page))
         return records
 
     def put_file_record(self, record: FileRecord) -> None:
@@ -72,6 +81,7 @@ class Store:
             "outlet": record.outlet or "",
             "date": record.date or "",
             "indexed_at": record.indexed_at,
+            "previous": record.previous,
         }
         self.files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[meta])
 
@@ -91,6 +101,23 @@ class Store:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         return ChromaVectorStore(chroma_collection=self.chunks)
+
+
+def _records(page: dict[str, Any]) -> dict[str, FileRecord]:
+    return {
+        source: FileRecord(
+            source=source,
+            digest=str(meta["digest"]),
+            status=str(meta["status"]),
+            chunks=int(meta["chunks"]),
+            title=str(meta["title"]) or None,
+            outlet=str(meta["outlet"]) or None,
+            date=str(meta["date"]) or None,
+            indexed_at=str(meta["indexed_at"]),
+            previous=str(meta.get("previous", "")),
+        )
+        for source, meta in zip(page["ids"], page["metadatas"], strict=True)
+    }
 
 
 def _client(settings: Settings) -> tuple[Any, str]:

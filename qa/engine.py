@@ -16,8 +16,8 @@ import numpy as np
 from index.embed import OnnxMiniLM
 from index.ingest import ingest
 from index.settings import Settings
-from index.store import Store, open_store
-from qa.evidence import chunk_sentences, fold_near_duplicates, rank_evidence
+from index.store import Store, chunk_digest, open_store
+from qa.evidence import RetrievedChunk, chunk_sentences, fold_near_duplicates, rank_evidence
 from qa.lexical import idf_table
 from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
 from qa.types import Evidence
@@ -38,6 +38,33 @@ class Engine:
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    _snapshot: tuple[int, int] = (0, 0)
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refresh_if_changed(self) -> None:
+        """Rebuild the BM25 side and IDF when an ingest added or removed chunks since load.
+        (Dense search reads Chroma live; `served` hides half-written file versions.)"""
+        snapshot = (self.store.chunks.count(), self.store.files.count())
+        if snapshot == self._snapshot:
+            return
+        with self._refresh_lock:
+            if snapshot != self._snapshot:
+                self.retriever, self.idf, self.unknown_idf = _search_side(
+                    self.store, self.encoder, self.settings
+                )
+                self._snapshot = snapshot
+
+    def served(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
+        """Only chunks of the file version the manifest serves: while an ingest rewrites a
+        file, questions keep seeing its previous complete version, never a mix."""
+        if not chunks:
+            return chunks
+        records = self.store.file_records([c.source for c in chunks])
+        return [
+            c
+            for c in chunks
+            if c.source in records and chunk_digest(c.id) == records[c.source].served_digest
+        ]
 
     @property
     def llm(self) -> Any:
@@ -66,7 +93,8 @@ class Engine:
 
     def find_evidence(self, question: str) -> list[Evidence]:
         """Ranked, de-duplicated evidence sentences for a standalone question."""
-        chunks = retrieve_chunks(self.retriever, question)
+        self.refresh_if_changed()
+        chunks = self.served(retrieve_chunks(self.retriever, question))
         sentences = chunk_sentences(chunks)
         vectors = self.embed_sentences([s.text for s in sentences])
         question_vector = self.encoder.encode([question])[0]
@@ -76,16 +104,26 @@ class Engine:
         return fold_near_duplicates(ranked)
 
 
+def _search_side(
+    store: Store, encoder: OnnxMiniLM, settings: Settings
+) -> tuple[Any, dict[str, float], float]:
+    """Retriever, IDF table and the weight of unseen words, from the chunks stored now."""
+    nodes = load_nodes(store)
+    idf = idf_table(node.get_content() for node in nodes)
+    unknown_idf = max(idf.values(), default=1.0) * 1.5
+    return build_retriever(store, encoder, nodes, top_k=settings.top_k), idf, unknown_idf
+
+
 def load_engine(settings: Settings) -> Engine:
     store = open_store(settings)
     encoder = OnnxMiniLM(threads=settings.llm_threads)
     if store.files.count() == 0:
         ingest(settings, encoder=encoder)
-    nodes = load_nodes(store)
-    idf = idf_table(node.get_content() for node in nodes)
-    unknown_idf = max(idf.values(), default=1.0) * 1.5
-    retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k)
-    return Engine(settings, store, encoder, retriever, idf, unknown_idf)
+    snapshot = (store.chunks.count(), store.files.count())
+    retriever, idf, unknown_idf = _search_side(store, encoder, settings)
+    engine = Engine(settings, store, encoder, retriever, idf, unknown_idf)
+    engine._snapshot = snapshot
+    return engine
 
 
 def get_engine(settings: Settings) -> Engine:
