@@ -1,0 +1,111 @@
+"""Ablation: the gold set answered with one capability of newsqa switched off at a time, so
+each row shows what that capability adds. `python -m eval.ablation [--limit N]`.
+
+Switching off is done by swapping one module-level constant or function for the run, then
+restoring it; the index is rebuilt in a temp folder for the "no cleaning" row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from eval.runner import DEFAULT_GOLD, load_gold, run_eval
+from index.settings import Settings, load_settings
+
+METRICS = (
+    ("answer correct (answerable)", "answer_correct"),
+    ("abstains when unanswerable", "abstention_accuracy"),
+    ("false abstentions", "false_abstention_rate"),
+    ("citation precision (article)", "citation_precision_article"),
+    ("evidence hit@3", "evidence_hit@3"),
+    ("total p50 s", "total_p50_s"),
+)
+
+
+def _keep_everything(source: str, raw: str) -> Any:
+    from index.clean import CleanArticle, split_paragraphs
+
+    paragraphs = tuple(split_paragraphs(raw))
+    title = paragraphs[0].text if paragraphs else None
+    return CleanArticle(source, title, None, None, paragraphs, ())
+
+
+def _variants() -> dict[str, list[tuple[str, Any]]]:
+    import qa.retrieve
+
+    dense = partial(qa.retrieve.build_retriever, mode="dense")
+    return {
+        "newsqa (everything on)": [],
+        "no page cleaning": [("index.ingest.clean_article", _keep_everything)],
+        "dense retrieval only (no BM25 fusion)": [("qa.engine.build_retriever", dense)],
+        "no lexical term in sentence ranking": [("qa.evidence.LEXICAL_WEIGHT", 0.0)],
+        "no near-duplicate folding": [
+            ("qa.engine.fold_near_duplicates", lambda ranked: [e for e, _ in ranked])
+        ],
+        "no claim verification": [
+            ("qa.cite.MIN_SUPPORT", 0.0),
+            ("qa.cite.SENTENCE_CLAIM_WORDS", 10_000),
+        ],
+        "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, s: c)],
+        "no abstention threshold": [("qa.answer.ABSTAIN_BELOW", float("-inf"))],
+    }
+
+
+@contextmanager
+def switched_off(patches: list[tuple[str, Any]]) -> Iterator[None]:
+    with ExitStack() as stack:
+        for target, value in patches:
+            stack.enter_context(mock.patch(target, value))
+        yield
+
+
+def run_ablation(
+    settings: Settings, questions: list[Any], progress: Callable[[str], None] = print
+) -> dict[str, dict[str, float]]:
+    from index.ingest import ingest
+    from qa.engine import forget_engines
+
+    rows: dict[str, dict[str, float]] = {}
+    for name, patches in _variants().items():
+        progress(f"== {name}")
+        with switched_off(patches), tempfile.TemporaryDirectory() as store:
+            run_settings = settings.model_copy(update={"store_dir": Path(store)})
+            forget_engines()
+            ingest(run_settings)
+            summary = run_eval(run_settings, questions, baseline=False).systems[0].summary
+            rows[name] = {key: float(summary.get(key) or 0.0) for _, key in METRICS}
+        forget_engines()
+    return rows
+
+
+def format_rows(rows: dict[str, dict[str, float]]) -> str:
+    header = "| variant | " + " | ".join(label for label, _ in METRICS) + " |"
+    lines = [header, "|---|" + "---:|" * len(METRICS)]
+    for name, values in rows.items():
+        cells = [
+            f"{values[key]:.2f}" if key.endswith("_s") else f"{values[key]:.1%}"
+            for _, key in METRICS
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.ablation", description=__doc__)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+    questions = load_gold(DEFAULT_GOLD)[: args.limit]
+    print(format_rows(run_ablation(load_settings(), questions)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
