@@ -104,9 +104,15 @@ def stream_answer(
         yield Rewritten(standalone)
     began = time.perf_counter()
     engine = engine or get_engine(settings)
+    rewritten = standalone if standalone != asked else None
+    missing = engine.absent_entities(standalone)
+    if missing:  # the question is about something no article mentions
+        timings = Timings(total_s=time.perf_counter() - began)
+        text = f"{ABSTAIN_TEXT} They never mention {', '.join(missing)}."
+        yield Final(Answer(asked, text, [], True, rewritten, timings=timings))
+        return
     evidence = without_repeats(standalone, engine.find_evidence(standalone), history)
     retrieved = time.perf_counter()
-    rewritten = standalone if standalone != asked else None
     if not evidence or evidence[0].score < ABSTAIN_BELOW:
         timings = Timings(retrieval_s=retrieved - began, total_s=retrieved - began)
         yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))

@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from index.clean import MONTHS
 from index.embed import OnnxMiniLM
 from index.ingest import ingest
 from index.settings import Settings
 from index.store import Store, chunk_digest, open_store
+from qa.answer_type import absent_entities, vocabulary_of
 from qa.evidence import RetrievedChunk, chunk_sentences, fold_near_duplicates, rank_evidence
 from qa.lexical import idf_table
 from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
@@ -32,9 +34,7 @@ class Engine:
     settings: Settings
     store: Store
     encoder: OnnxMiniLM
-    retriever: Any
-    idf: dict[str, float]
-    unknown_idf: float
+    search: SearchSide
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
@@ -49,9 +49,7 @@ class Engine:
             return
         with self._refresh_lock:
             if snapshot != self._snapshot:
-                self.retriever, self.idf, self.unknown_idf = _search_side(
-                    self.store, self.encoder, self.settings
-                )
+                self.search = _search_side(self.store, self.encoder, self.settings)
                 self._snapshot = snapshot
 
     def served(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
@@ -91,27 +89,66 @@ class Engine:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
 
+    @property
+    def retriever(self) -> Any:
+        return self.search.retriever
+
+    def absent_entities(self, question: str) -> list[str]:
+        """Names and figures of the question that no indexed article mentions."""
+        self.refresh_if_changed()
+        return absent_entities(question, self.search.vocabulary, self.search.acronyms)
+
     def find_evidence(self, question: str) -> list[Evidence]:
         """Ranked, de-duplicated evidence sentences for a standalone question."""
         self.refresh_if_changed()
-        chunks = self.served(retrieve_chunks(self.retriever, question))
+        search = self.search
+        chunks = self.served(retrieve_chunks(search.retriever, question))
         sentences = chunk_sentences(chunks)
         vectors = self.embed_sentences([s.text for s in sentences])
         question_vector = self.encoder.encode([question])[0]
         ranked = rank_evidence(
-            question, question_vector, sentences, vectors, self.idf, unknown_idf=self.unknown_idf
+            question,
+            question_vector,
+            sentences,
+            vectors,
+            search.idf,
+            unknown_idf=search.unknown_idf,
         )
         return fold_near_duplicates(ranked)
 
 
-def _search_side(
-    store: Store, encoder: OnnxMiniLM, settings: Settings
-) -> tuple[Any, dict[str, float], float]:
-    """Retriever, IDF table and the weight of unseen words, from the chunks stored now."""
+def spelled_metadata(metadata: dict[str, Any]) -> str:
+    """Title, outlet and date of a chunk as words, the date also spelled out.
+
+    >>> spelled_metadata({"title": "T", "outlet": "VOA", "date": "2023-12-25"})
+    'T VOA 2023-12-25 25 December 2023'
+    """
+    parts = [str(metadata.get(key) or "") for key in ("title", "outlet", "date")]
+    date = str(metadata.get("date") or "")
+    if len(date) == 10 and date[4] == "-":
+        parts.append(f"{int(date[8:])} {MONTHS[int(date[5:7]) - 1].title()} {date[:4]}")
+    return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class SearchSide:
+    """What is rebuilt from the stored chunks when the index changes."""
+
+    retriever: Any
+    idf: dict[str, float]
+    unknown_idf: float
+    vocabulary: frozenset[str]
+    acronyms: frozenset[str]
+
+
+def _search_side(store: Store, encoder: OnnxMiniLM, settings: Settings) -> SearchSide:
     nodes = load_nodes(store)
     idf = idf_table(node.get_content() for node in nodes)
     unknown_idf = max(idf.values(), default=1.0) * 1.5
-    return build_retriever(store, encoder, nodes, top_k=settings.top_k), idf, unknown_idf
+    texts = (f"{node.get_content()} {spelled_metadata(node.metadata)}" for node in nodes)
+    vocabulary, acronyms = vocabulary_of(texts)
+    retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k)
+    return SearchSide(retriever, idf, unknown_idf, vocabulary, acronyms)
 
 
 def load_engine(settings: Settings) -> Engine:
@@ -120,8 +157,7 @@ def load_engine(settings: Settings) -> Engine:
     if store.files.count() == 0:
         ingest(settings, encoder=encoder)
     snapshot = (store.chunks.count(), store.files.count())
-    retriever, idf, unknown_idf = _search_side(store, encoder, settings)
-    engine = Engine(settings, store, encoder, retriever, idf, unknown_idf)
+    engine = Engine(settings, store, encoder, _search_side(store, encoder, settings))
     engine._snapshot = snapshot
     return engine
 
