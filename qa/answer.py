@@ -90,6 +90,16 @@ def answers_the_kind(question: str, composed: Composed, shown: list[Evidence]) -
     return None
 
 
+def _abstained(asked: str, rewritten: str | None, timings: Timings, why: str = "") -> Final:
+    text = f"{ABSTAIN_TEXT} {why}".strip()
+    return Final(Answer(asked, text, [], True, rewritten, timings=timings))
+
+
+def _notes(composed: Composed, disagreement: tuple[str, ...]) -> tuple[str, ...]:
+    outlets = len({c.source for c in composed.citations})
+    return disagreement or ((f"reported by {outlets} articles",) if outlets > 1 else ())
+
+
 def stream_answer(
     question: str,
     *,
@@ -97,47 +107,41 @@ def stream_answer(
     settings: Settings | None = None,
     engine: Engine | None = None,
 ) -> Iterator[AnswerEvent]:
+    """The answer as events; raises `QuestionError` before any work for a bad question."""
     settings = settings or (engine.settings if engine else load_settings())
     asked = check_question(question, settings)
     standalone = rewrite_followup(asked, list(history))
-    if standalone != asked:
+    rewritten = standalone if standalone != asked else None
+    if rewritten:
         yield Rewritten(standalone)
     began = time.perf_counter()
     engine = engine or get_engine(settings)
-    rewritten = standalone if standalone != asked else None
-    missing = engine.absent_entities(standalone)
-    if missing:  # the question is about something no article mentions
+    if missing := engine.absent_entities(standalone):  # named but in no article
         timings = Timings(total_s=time.perf_counter() - began)
-        text = f"{ABSTAIN_TEXT} They never mention {', '.join(missing)}."
-        yield Final(Answer(asked, text, [], True, rewritten, timings=timings))
+        yield _abstained(asked, rewritten, timings, f"They never mention {', '.join(missing)}.")
         return
     evidence = without_repeats(standalone, engine.find_evidence(standalone), history)
     retrieved = time.perf_counter()
     if not evidence or evidence[0].score < ABSTAIN_BELOW:
-        timings = Timings(retrieval_s=retrieved - began, total_s=retrieved - began)
-        yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
+        yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
         return
-    best = evidence[0].score
-    shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= best - EVIDENCE_MARGIN]
+    shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= evidence[0].score - EVIDENCE_MARGIN]
     prompt = build_answer_prompt(standalone, [e.text for e in shown])
     generated, pieces = "", 0
+    limit = settings.max_answer_tokens
     for delta in stream_text(
-        engine.llm, prompt, max_tokens=settings.max_answer_tokens, stop=STOP, where=engine.llm_where
+        engine.llm, prompt, max_tokens=limit, stop=STOP, where=engine.llm_where
     ):
-        generated += delta
-        pieces += 1
+        generated, pieces = generated + delta, pieces + 1
         yield Token(delta)
     done = time.perf_counter()
-    composed = answers_the_kind(standalone, compose_answer(generated, shown), shown)
-    if composed is None:
-        timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
-        yield Final(Answer(asked, ABSTAIN_TEXT, [], True, rewritten, timings=timings))
-        return
-    composed, disagree_note = with_disagreements(standalone, composed, evidence)
-    notes: tuple[str, ...] = disagree_note
-    if len({c.source for c in composed.citations}) > 1:
-        notes = (f"reported by {len({c.source for c in composed.citations})} articles",)
     timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
+    composed = answers_the_kind(standalone, compose_answer(generated, shown), shown)
+    if composed is None:  # neither the model nor any line gives what the question asks for
+        yield _abstained(asked, rewritten, timings)
+        return
+    composed, disagreement = with_disagreements(standalone, composed, evidence)
+    notes = _notes(composed, disagreement)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 
