@@ -89,7 +89,7 @@ def run_load(settings: Any, *, clients: int, questions: int, time_limit_s: float
                 in_flight[1] = max(in_flight[1], in_flight[0])
             began = time.perf_counter()
             try:
-                chat, _history, _sources, _box = client.predict(question, api_name="/ask")
+                chat = client.predict(question, api_name="/ask")[0]  # (chat, sources, box)
                 if not chat or "Error:" in str(chat[-1]):
                     raise RuntimeError(str(chat[-1])[:200] if chat else "empty chat")
                 with lock:

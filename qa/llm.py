@@ -12,6 +12,7 @@ and timeouts into a `BackendError` that names the URL.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,7 @@ class LocalGGUF(CustomLLM):
             seed=0,
         )
         self._lock = threading.Lock()  # one llama context: one generation at a time
+        atexit.register(self._llama.close)  # before interpreter teardown, not in __del__
 
     @classmethod
     def class_name(cls) -> str:
