@@ -27,6 +27,7 @@ from eval.bench import (
     measure_reingest,
     measure_retrieval,
     parse_sizes,
+    parse_steps,
     ratio,
     result_path,
     run_step,
@@ -43,6 +44,13 @@ def test_parse_sizes_and_errors() -> None:
     for bad in ("", "1k", "5"):
         with pytest.raises(BenchError, match="--sizes"):
             parse_sizes(bad)
+
+
+def test_parse_steps_keeps_the_fixed_order() -> None:
+    assert parse_steps("stock, ingest") == ("ingest", "stock")
+    assert parse_steps("") == ("ingest", "reingest", "retrieval", "answers", "stock")
+    with pytest.raises(BenchError, match="unknown --steps"):
+        parse_steps("ingest,fly")
 
 
 def test_ratio_latency_rows_and_values() -> None:
@@ -123,6 +131,8 @@ def test_ingest_throughput_on_a_tiny_corpus(tiny_ingest: Any) -> None:
     assert _value(result.rows, "articles") == 5
     assert _value(result.rows, "chunks embedded") > 0
     assert _value(result.rows, "raw encode") > 0
+    assert 0 < _value(result.rows, "pipeline seconds in encode") < _value(
+        result.rows, "pipeline seconds")
     pipeline = next(r for r in result.rows if r.metric.startswith("pipeline (chunks/s)"))
     assert pipeline.value > 0 and pipeline.ratio is not None and pipeline.ratio > 0
     assert _value(result.rows, "re-ingest chunks embedded") == 0

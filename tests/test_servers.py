@@ -4,7 +4,6 @@ OpenAI-compatible server for the hosted LLM, plus servers that fail in the ways 
 from __future__ import annotations
 
 import http.server
-import socket
 import subprocess
 import sys
 import threading
@@ -21,16 +20,10 @@ from index.settings import load_settings
 from qa.answer import stream_answer
 from qa.engine import forget_engines
 from qa.types import Final, Token
-from tests.conftest import BUNDLED_CORPUS
+from tests.conftest import BUNDLED_CORPUS, free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
@@ -57,7 +50,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     process = subprocess.Popen(
         [
@@ -124,14 +117,14 @@ def test_chroma_server_mode_ingests_and_answers(chroma_server: str, tmp_path: Pa
 
 
 def test_unreachable_chroma_server_names_its_url(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = load_settings(corpus_dir=BUNDLED_CORPUS, store_dir=tmp_path, chroma_url=url)
     with pytest.raises(StoreError, match=url.replace(".", r"\.")):
         ingest(settings)
 
 
 def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     settings = bundled_settings.model_copy(
         update={"llm": "openai", "llm_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 20.0}
     )

@@ -4,7 +4,6 @@ served on 127.0.0.1 with the real index and the real local LLM."""
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,18 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ANSWER_TIMEOUT_MS = 120_000
 BOT_SELECTOR = '#newsqa-chat [data-testid="bot"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +44,7 @@ def browser() -> Iterator[Any]:
 def _serve(settings: Any) -> tuple[Any, str]:
     from qa.app import serve
 
-    port = _free_port()
+    port = free_port()
     app = serve(settings, host="127.0.0.1", port=port, block=False)
     return app, f"http://127.0.0.1:{port}/"
 

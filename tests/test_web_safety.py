@@ -3,27 +3,22 @@ file outside the corpus folder."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import free_port
+
 pytestmark = [pytest.mark.server, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def served(bundled_settings: Any) -> Iterator[str]:
     from qa.app import serve
 
-    port = _free_port()
+    port = free_port()
     settings = bundled_settings.model_copy(update={"auth": "reader:s3cret"})
     app = serve(settings, host="127.0.0.1", port=port, block=False)
     yield f"http://127.0.0.1:{port}"
