@@ -8,6 +8,8 @@ evaluation's retrieval metrics, the benchmark) never pays for it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,7 @@ import numpy as np
 
 from index.clean import MONTHS
 from index.embed import OnnxMiniLM
+from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.settings import Settings
 from index.store import Store, chunk_digest, open_store
@@ -27,6 +30,19 @@ from qa.types import Evidence
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 _SENTENCE_CACHE_LIMIT = 50_000
+
+
+@contextmanager
+def store_failures_named(where: str) -> Iterator[None]:
+    """Turn a failing store call (a Chroma server gone) into a `BackendError` naming it."""
+    try:
+        yield
+    except NewsQAError:
+        raise
+    except Exception as exc:  # chromadb and httpx raise many types
+        raise BackendError(
+            f"the vector store at {where} failed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 @dataclass
@@ -95,11 +111,17 @@ class Engine:
 
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
-        self.refresh_if_changed()
+        with store_failures_named(self.store.where):
+            self.refresh_if_changed()
         return absent_entities(question, self.search.vocabulary, self.search.acronyms)
 
     def find_evidence(self, question: str) -> list[Evidence]:
-        """Ranked, de-duplicated evidence sentences for a standalone question."""
+        """Ranked, de-duplicated evidence sentences for a standalone question; a store that
+        fails (a Chroma server that went down) becomes a `BackendError` naming it."""
+        with store_failures_named(self.store.where):
+            return self._find_evidence(question)
+
+    def _find_evidence(self, question: str) -> list[Evidence]:
         self.refresh_if_changed()
         search = self.search
         chunks = self.served(retrieve_chunks(search.retriever, question))

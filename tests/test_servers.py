@@ -18,7 +18,7 @@ from index.errors import BackendError, StoreError
 from index.ingest import ingest
 from index.settings import load_settings
 from qa.answer import stream_answer
-from qa.engine import forget_engines
+from qa.engine import forget_engines, load_engine
 from qa.types import Final, Token
 from tests.conftest import BUNDLED_CORPUS, free_port
 
@@ -48,29 +48,51 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
+def _start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(BIN / "chroma"),
+        "run",
+        "--path",
+        str(path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, 60)
+    return process
+
+
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [
-            str(BIN / "chroma"),
-            "run",
-            "--path",
-            str(path),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
     try:
-        _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, 60)
         yield f"http://127.0.0.1:{port}"
     finally:
         _stop(process)
+
+
+def test_chroma_server_down_mid_session_then_back(tmp_path: Path) -> None:
+    port, path = free_port(), tmp_path / "chroma"
+    url = f"http://127.0.0.1:{port}"
+    settings = load_settings(corpus_dir=BUNDLED_CORPUS, store_dir=tmp_path, chroma_url=url)
+    process = _start_chroma(path, port)
+    try:
+        ingest(settings)
+        engine = load_engine(settings)
+        assert engine.find_evidence("Who said Russia does not want an eternal war?")
+    finally:
+        _stop(process)
+    with pytest.raises(BackendError, match=f"vector store at {url.replace('.', '[.]')}"):
+        engine.find_evidence("Who said Russia does not want an eternal war?")
+    process = _start_chroma(path, port)  # the same data comes back
+    try:
+        evidence = engine.find_evidence("Who said Russia does not want an eternal war?")
+    finally:
+        _stop(process)
+    assert any("Peskov" in line.text for line in evidence[:3])
 
 
 def _start_llama_server(port: int) -> subprocess.Popen[bytes]:
