@@ -20,6 +20,10 @@ from llama_index.core.node_parser import SentenceSplitter
 
 from index.clean import CleanArticle, Paragraph
 
+# Bump when cleaning or chunking changes what a file turns into: every file is then re-chunked
+# and re-embedded by the next ingest instead of keeping chunks made by the old rules.
+PIPELINE_VERSION = 2
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -34,9 +38,9 @@ def content_digest(raw: str, *, chunk_tokens: int, chunk_overlap: int) -> str:
     """Hex digest naming one version of a file under one chunking setup.
 
     >>> content_digest("abc", chunk_tokens=160, chunk_overlap=32)
-    '523658f927d97dbc'
+    '1a8b5ee6251531aa'
     """
-    payload = f"{chunk_tokens}/{chunk_overlap}\n{raw}".encode()
+    payload = f"{PIPELINE_VERSION}/{chunk_tokens}/{chunk_overlap}\n{raw}".encode()
     return hashlib.sha256(payload).hexdigest()[:16]
 
 

@@ -49,7 +49,8 @@ _CREDIT = re.compile(
     r"|(?:^|\.\s+)(?:[A-Z][\w-]*\s)?(?:photo|image|picture)s?\.?$",
 )
 _ID_LINE = re.compile(
-    r"^(?:story code|article id|news id|id|category|categories|keywords?|tags?)\s*:\s*\S.{0,60}$",
+    r"^(?:story code|article id|news id|id|category|categories|keywords?|tags?|source|outlet|"
+    r"publisher|site)\s*:\s*\S.{0,60}$",
     re.IGNORECASE,
 )
 _DATE_LINE = re.compile(

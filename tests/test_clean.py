@@ -57,6 +57,7 @@ def test_appeal_early_in_page_is_dropped_alone() -> None:
 def test_classify_paragraph_examples() -> None:
     assert classify_paragraph("Your Email Address") == "comment form"
     assert classify_paragraph("Story Code : 282830") == "metadata"
+    assert classify_paragraph("Source: The Daily Ledger") == "metadata"
     assert classify_paragraph("Putin at a meeting in Minsk on May 23, 2024. Kremlin photo") == (
         "caption"
     )
