@@ -86,18 +86,26 @@ def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], bat
 
 
 def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> tuple[int, int]:
-    """Write one group; returns (chunks embedded, stale chunks deleted)."""
-    embedded = _embed_and_add(store, encoder, group, batch) if group else 0
-    deleted = 0
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    """Write one group of files with a handful of store calls, not a few per file: mark them
+    pending, embed and add their new chunks, delete their stale ones, mark them complete.
+    Returns (chunks embedded, stale chunks deleted)."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    store.put_file_records([_record(p, "pending", started) for p in group])
+    stored = store.chunk_ids_by_source([p.article.source for p in group])
     for pending in group:
-        wanted = {c.id for c in pending.chunks}
-        stale = [i for i in store.chunk_ids(pending.article.source) if i not in wanted]
-        if stale:
-            store.chunks.delete(ids=stale)
-            deleted += len(stale)
-        store.put_file_record(_record(pending, "complete", now))
-    return embedded, deleted
+        known = stored.get(pending.article.source, set())
+        pending.new = [c for c in pending.chunks if c.id not in known]
+    embedded = _embed_and_add(store, encoder, group, batch)
+    stale = [
+        chunk_id
+        for pending in group
+        for chunk_id in stored.get(pending.article.source, set()) - {c.id for c in pending.chunks}
+    ]
+    if stale:
+        store.chunks.delete(ids=stale)
+    done = datetime.now(UTC).isoformat(timespec="seconds")
+    store.put_file_records([_record(p, "complete", done) for p in group])
+    return embedded, len(stale)
 
 
 def _record(pending: _Pending, status: str, now: str) -> FileRecord:
@@ -150,10 +158,9 @@ def ingest(
             continue
         if encoder is None:
             encoder = OnnxMiniLM(threads=settings.llm_threads)
-        pending = _prepare(store, item, digest, settings, record)
-        group.append(pending)
+        group.append(_prepare(item, digest, settings, record))
         indexed += 1
-        if sum(len(p.new) for p in group) >= GROUP_CHUNKS:
+        if sum(len(p.chunks) for p in group) >= GROUP_CHUNKS:
             e, d = _flush(store, encoder, group, settings.embed_batch_size)
             embedded, deleted, group = embedded + e, deleted + d, []
     if group and encoder is not None:
@@ -176,9 +183,9 @@ def ingest(
 
 
 def _prepare(
-    store: Store, item: ArticleFile, digest: str, settings: Settings, old: FileRecord | None
+    item: ArticleFile, digest: str, settings: Settings, old: FileRecord | None
 ) -> _Pending:
-    """Clean and chunk one file, mark it pending, and find which of its chunks are new."""
+    """Clean and chunk one file (no store calls: `_flush` does those for a whole group)."""
     article = clean_article(item.source, item.text)
     chunks = chunk_article(
         article,
@@ -187,8 +194,4 @@ def _prepare(
         chunk_overlap=settings.chunk_overlap,
         tokenizer=token_ids,
     )
-    pending = _Pending(article, digest, chunks, previous=old.served_digest if old else "")
-    store.put_file_record(_record(pending, "pending", datetime.now(UTC).isoformat()))
-    stored = set(store.chunk_ids(item.source))
-    pending.new = [c for c in chunks if c.id not in stored]
-    return pending
+    return _Pending(article, digest, chunks, previous=old.served_digest if old else "")

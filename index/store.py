@@ -73,18 +73,35 @@ class Store:
             records.update(_records(page))
         return records
 
-    def put_file_record(self, record: FileRecord) -> None:
-        meta = {
-            "digest": record.digest,
-            "status": record.status,
-            "chunks": record.chunks,
-            "title": record.title or "",
-            "outlet": record.outlet or "",
-            "date": record.date or "",
-            "indexed_at": record.indexed_at,
-            "previous": record.previous,
-        }
-        self.files.upsert(ids=[record.source], embeddings=[[1.0]], metadatas=[meta])
+    def put_file_records(self, records: list[FileRecord]) -> None:
+        """Write manifest records in one call."""
+        if not records:
+            return
+        metas = [
+            {
+                "digest": r.digest,
+                "status": r.status,
+                "chunks": r.chunks,
+                "title": r.title or "",
+                "outlet": r.outlet or "",
+                "date": r.date or "",
+                "indexed_at": r.indexed_at,
+                "previous": r.previous,
+            }
+            for r in records
+        ]
+        ids = [r.source for r in records]
+        self.files.upsert(ids=ids, embeddings=[[1.0]] * len(ids), metadatas=metas)
+
+    def chunk_ids_by_source(self, sources: list[str]) -> dict[str, set[str]]:
+        """The stored chunk ids of each of `sources`, in one call."""
+        got = self.chunks.get(
+            where={"source": {"$in": sorted(set(sources))}}, include=["metadatas"]
+        )
+        found: dict[str, set[str]] = {}
+        for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            found.setdefault(str(meta["source"]), set()).add(chunk_id)
+        return found
 
     def delete_file(self, source: str) -> int:
         """Remove a file's chunks and then its record; returns how many chunks went."""
