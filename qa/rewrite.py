@@ -22,7 +22,7 @@ _ENTITY = re.compile(r"\b[A-Z][a-z'’-]+(?:\s+(?:[A-Z][a-z'’-]+|of|de|al))*(?
 _SINGLE = re.compile(r"\b[A-Z][a-z'’-]{2,}\b")
 _NOT_ENTITIES = frozenset(
     "The A An What Who When Where Why How Which Did Does Do Is Are Was Were Mr Mrs Ms "
-    "President Kremlin Secretary State Minister According However Answer".split()
+    "President Kremlin Secretary State Minister According However Answer US UK EU".split()
 )
 
 
@@ -32,9 +32,13 @@ def _entities(text: str) -> list[str]:
     clean = re.sub(r"\[\d+\]", "", text)
     found = []
     for match in _ENTITY.finditer(clean):
-        name = " ".join(w for w in match.group().split() if w not in _NOT_ENTITIES)
-        if len(name.split()) >= 1 and name not in _NOT_ENTITIES:
-            found.append(name)
+        run: list[str] = []  # titles and connectors split a match into separate names
+        for word in [*match.group().split(), "of"]:
+            if word[0].isupper() and word not in _NOT_ENTITIES:
+                run.append(word)
+            elif run:
+                found.append(" ".join(run))
+                run = []
     if found:
         return found
     for match in _SINGLE.finditer(clean):
@@ -50,6 +54,8 @@ def main_entity(question: str, answer: str) -> str | None:
 
     >>> main_entity("Who said no?", "President Putin's spokesman Dmitry Peskov said no.")
     'Dmitry Peskov'
+    >>> main_entity("Who is the US Secretary of State?", "US Secretary of State Antony Blinken")
+    'Antony Blinken'
     """
     asked = set(question.lower().split())
     names = [re.sub(r"['’]s$", "", n) for n in _entities(answer)]

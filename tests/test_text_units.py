@@ -100,3 +100,15 @@ def test_bundled_chunks_cover_only_kept_text() -> None:
         ):
             assert raw[chunk.start : chunk.end] == chunk.text
             assert "Leave a Reply" not in chunk.text and "burger" not in chunk.text
+
+
+def test_rewrite_skips_titles_and_connectors() -> None:
+    history = [
+        (
+            "Who is the US Secretary of State in the reports?",
+            "However, US Secretary of State Antony Blinken, speaking in Kiev, said so [1]",
+        )
+    ]
+    assert rewrite_followup("Where was he when he spoke?", history) == (
+        "Where was Antony Blinken when he spoke?"
+    )
