@@ -60,7 +60,8 @@ class StockPipeline:
 
         documents = SimpleDirectoryReader(str(engine.settings.corpus_dir)).load_data()
         index = VectorStoreIndex.from_documents(
-            documents, embed_model=MiniLMEmbedding(engine.encoder))
+            documents, embed_model=MiniLMEmbedding(engine.encoder)
+        )
         self._query_engine = CitationQueryEngine.from_args(index, llm=engine.llm)
         self._llm = engine.llm
         self._texts = texts
@@ -76,14 +77,18 @@ class StockPipeline:
         response = self._query_engine.synthesize(bundle, nodes)
         done = time.perf_counter()
         text = str(getattr(response, "response", None) or "").strip()  # not streaming
-        citations = tuple(self._citation(n, node) for n, node in
-                          enumerate(response.source_nodes, 1))
+        citations = tuple(
+            self._citation(n, node) for n, node in enumerate(response.source_nodes, 1)
+        )
         return SystemAnswer(
-            text=text, abstained=text in _EMPTY_RESPONSES, standalone=question,
+            text=text,
+            abstained=text in _EMPTY_RESPONSES,
+            standalone=question,
             citations=citations,
             retrieved=tuple(Span(c.source, c.start, c.end) for c in citations),
-            latency=Latency(retrieved - began, done - retrieved, done - began,
-                            self._count_tokens(text)),
+            latency=Latency(
+                retrieved - began, done - retrieved, done - began, self._count_tokens(text)
+            ),
         )
 
     def _citation(self, number: int, node: Any) -> Citation:

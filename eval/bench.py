@@ -149,12 +149,15 @@ def latency_rows(step: str, name: str, seconds: Sequence[float], *, unit: str = 
     [('dense p50 (ms)', 20.0), ('dense p95 (ms)', 29.0)]
     """
     scale = 1000.0 if unit == "ms" else 1.0
-    return [Row(step, f"{name} p{p} ({unit})", round(percentile(seconds, p) * scale, 3))
-            for p in (50, 95)]
+    return [
+        Row(step, f"{name} p{p} ({unit})", round(percentile(seconds, p) * scale, 3))
+        for p in (50, 95)
+    ]
 
 
-def derived_vectors(base: np.ndarray, start: int, stop: int, *, noise: float,
-                    seed: int) -> np.ndarray:
+def derived_vectors(
+    base: np.ndarray, start: int, stop: int, *, noise: float, seed: int
+) -> np.ndarray:
     """Rows `start..stop` of an endless table of unit vectors: row i is `base[i]` itself while
     i < len(base), else `base[i % len(base)]` plus Gaussian noise, re-normalised. The noise is
     seeded by (seed, start), so the same call always gives the same rows."""
@@ -179,8 +182,16 @@ def format_value(value: float) -> str:
 def format_table(rows: Sequence[Row]) -> str:
     """A plain-text table with columns step, metric, value, target, ratio."""
     header = ("step", "metric", "value", "target", "ratio")
-    cells = [(r.step, r.metric, format_value(r.value), r.target,
-              "" if r.ratio is None else f"{r.ratio:.2f}") for r in rows]
+    cells = [
+        (
+            r.step,
+            r.metric,
+            format_value(r.value),
+            r.target,
+            "" if r.ratio is None else f"{r.ratio:.2f}",
+        )
+        for r in rows
+    ]
     widths = [max(len(str(line[i])) for line in [header, *cells]) for i in range(5)]
 
     def line(values: Sequence[str]) -> str:
@@ -274,18 +285,25 @@ def measure_ingest(settings: Settings, encoder: Any) -> StepResult:
     pipeline_rate = report.chunks_embedded / report.seconds
     raw_rate = len(texts) / raw_s
     step = "ingest"
-    return StepResult((
-        Row(step, "articles", report.files_indexed),
-        Row(step, "chunks embedded", report.chunks_embedded),
-        Row(step, "pipeline seconds", round(report.seconds, 2)),
-        Row(step, "pipeline seconds in encode", round(timed.seconds, 2)),
-        Row(step, "raw encode seconds", round(raw_s, 2)),
-        Row(step, "raw encode (chunks/s)", round(raw_rate, 2)),
-        Row(step, "pipeline (chunks/s), ratio ÷ raw", round(pipeline_rate, 2),
-            ">= 0.9 × raw", ratio(pipeline_rate, raw_rate)),
-        Row(step, "re-ingest unchanged (s)", round(again.seconds, 3)),
-        Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
-    ))
+    return StepResult(
+        (
+            Row(step, "articles", report.files_indexed),
+            Row(step, "chunks embedded", report.chunks_embedded),
+            Row(step, "pipeline seconds", round(report.seconds, 2)),
+            Row(step, "pipeline seconds in encode", round(timed.seconds, 2)),
+            Row(step, "raw encode seconds", round(raw_s, 2)),
+            Row(step, "raw encode (chunks/s)", round(raw_rate, 2)),
+            Row(
+                step,
+                "pipeline (chunks/s), ratio ÷ raw",
+                round(pipeline_rate, 2),
+                ">= 0.9 × raw",
+                ratio(pipeline_rate, raw_rate),
+            ),
+            Row(step, "re-ingest unchanged (s)", round(again.seconds, 3)),
+            Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
+        )
+    )
 
 
 def measure_reingest(settings: Settings) -> StepResult:
@@ -295,12 +313,14 @@ def measure_reingest(settings: Settings) -> StepResult:
     first = ingest(settings)
     again = ingest(settings)
     step = "reingest"
-    return StepResult((
-        Row(step, "first ingest (s)", round(first.seconds, 2)),
-        Row(step, "first ingest chunks", first.chunks_embedded),
-        Row(step, "re-ingest (s)", round(again.seconds, 3), "< 1"),
-        Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
-    ))
+    return StepResult(
+        (
+            Row(step, "first ingest (s)", round(first.seconds, 2)),
+            Row(step, "first ingest chunks", first.chunks_embedded),
+            Row(step, "re-ingest (s)", round(again.seconds, 3), "< 1"),
+            Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
+        )
+    )
 
 
 # ---- c. retrieval latency ---------------------------------------------------------------------
@@ -311,13 +331,18 @@ def load_base_chunks(settings: Settings, *, limit: int = REAL_VECTORS) -> BaseCh
     from index.store import open_store
 
     got = open_store(settings).chunks.get(
-        include=["documents", "metadatas", "embeddings"], limit=limit)
+        include=["documents", "metadatas", "embeddings"], limit=limit
+    )
     if not got["ids"]:
         raise BenchError(f"no chunks in {settings.chroma_path}; the ingest step must run first")
     keys = ("source", "start", "end", "title", "outlet", "date")
     metadatas = tuple({k: m[k] for k in keys} for m in got["metadatas"])
-    return BaseChunks(tuple(got["ids"]), tuple(got["documents"]), metadatas,
-                      np.asarray(got["embeddings"], dtype=np.float32))
+    return BaseChunks(
+        tuple(got["ids"]),
+        tuple(got["documents"]),
+        metadatas,
+        np.asarray(got["embeddings"], dtype=np.float32),
+    )
 
 
 def fill_collection(settings: Settings, base: BaseChunks, size: int, *, seed: int) -> float:
@@ -334,9 +359,14 @@ def fill_collection(settings: Settings, base: BaseChunks, size: int, *, seed: in
         nodes = []
         for i, vector in zip(range(start, stop), vectors, strict=True):
             j = i % len(base.ids)
-            nodes.append(TextNode(id_=base.ids[j] if i == j else f"{base.ids[j]}~{i}",
-                                  text=base.texts[j], metadata=dict(base.metadatas[j]),
-                                  embedding=vector.tolist()))
+            nodes.append(
+                TextNode(
+                    id_=base.ids[j] if i == j else f"{base.ids[j]}~{i}",
+                    text=base.texts[j],
+                    metadata=dict(base.metadatas[j]),
+                    embedding=vector.tolist(),
+                )
+            )
         vector_store.add(nodes)
     return time.perf_counter() - began
 
@@ -354,8 +384,16 @@ def time_queries(retriever: Any, queries: Sequence[str]) -> list[float]:
     return seconds
 
 
-def measure_retrieval(settings: Settings, encoder: Any, base: BaseChunks, *, size: int,
-                      queries: Sequence[str], label: str, seed: int = 0) -> StepResult:
+def measure_retrieval(
+    settings: Settings,
+    encoder: Any,
+    base: BaseChunks,
+    *,
+    size: int,
+    queries: Sequence[str],
+    label: str,
+    seed: int = 0,
+) -> StepResult:
     """Fill a collection of `size` chunks, then time dense and hybrid retrieval over it."""
     from index.store import open_store
     from qa.retrieve import build_retriever, load_nodes
@@ -366,8 +404,10 @@ def measure_retrieval(settings: Settings, encoder: Any, base: BaseChunks, *, siz
     began = time.perf_counter()
     nodes = load_nodes(store)
     loaded = time.perf_counter()
-    rows = [Row(step, "insert (s)", round(insert_s, 2)),
-            Row(step, "load nodes (s)", round(loaded - began, 2))]
+    rows = [
+        Row(step, "insert (s)", round(insert_s, 2)),
+        Row(step, "load nodes (s)", round(loaded - began, 2)),
+    ]
     for mode in ("dense", "hybrid"):
         began = time.perf_counter()
         retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k, mode=mode)
@@ -433,7 +473,9 @@ def chroma_server(path: Path) -> Iterator[ChromaServer]:
     port = free_port()
     process = subprocess.Popen(
         [str(binary), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = ChromaServer(f"http://127.0.0.1:{port}")
     try:
         wait_for_heartbeat(server.url, process, SERVER_START_S)
@@ -461,8 +503,7 @@ def time_answer(engine: Any, question: str) -> tuple[float, float | None, Any]:
     return time.perf_counter() - began, first, answer
 
 
-def measure_answers(engine: Any, questions: Sequence[str], *, compare_first: int = 0
-                    ) -> StepResult:
+def measure_answers(engine: Any, questions: Sequence[str], *, compare_first: int = 0) -> StepResult:
     """newsqa's streamed answers: latency p50/p95, first token p50, tokens per second, and
     the latency p50 of the first `compare_first` questions (those the stock pipeline gets)."""
     _ = engine.llm  # loading the model is a one-off cost, not any answer's latency
@@ -479,14 +520,21 @@ def measure_answers(engine: Any, questions: Sequence[str], *, compare_first: int
     step = "answers"
     rows = [*latency_rows(step, "answer", totals, unit="s")]
     if 0 < compare_first < len(totals):
-        rows.append(Row(step, f"answer p50, first {compare_first} (s)",
-                        round(percentile(totals[:compare_first], 50), 3)))
+        rows.append(
+            Row(
+                step,
+                f"answer p50, first {compare_first} (s)",
+                round(percentile(totals[:compare_first], 50), 3),
+            )
+        )
     if firsts:
         rows.append(Row(step, "first token p50 (s)", round(percentile(firsts, 50), 3)))
     if generation > 0:
         rows.append(Row(step, "generated tokens/s", round(tokens / generation, 2)))
-    note = (f"answers: {len(questions)} questions, {abstained} abstained, {len(firsts)} "
-            "streamed tokens; tokens/s counts prompt reading in the generation time")
+    note = (
+        f"answers: {len(questions)} questions, {abstained} abstained, {len(firsts)} "
+        "streamed tokens; tokens/s counts prompt reading in the generation time"
+    )
     return StepResult(tuple(rows), (note,))
 
 
@@ -505,16 +553,17 @@ def measure_stock(engine: Any, questions: Sequence[str]) -> StepResult:
         stock.answer(question)
         totals.append(time.perf_counter() - began)
     step = "stock"
-    rows = [Row(step, "index build (s)", round(built, 2)),
-            *latency_rows(step, "answer", totals, unit="s")]
+    rows = [
+        Row(step, "index build (s)", round(built, 2)),
+        *latency_rows(step, "answer", totals, unit="s"),
+    ]
     return StepResult(tuple(rows), (f"stock: the first {len(questions)} of those questions",))
 
 
 # ---- steps, each run in its own process -------------------------------------------------------
 
 
-def _settings(work: Path, corpus: Path, store: str, *, chroma_url: str | None = None
-              ) -> Settings:
+def _settings(work: Path, corpus: Path, store: str, *, chroma_url: str | None = None) -> Settings:
     """Settings for one step's own store; a NEWSQA_CHROMA_URL of the user is never touched."""
     return load_settings(corpus_dir=corpus, store_dir=work / store, chroma_url=chroma_url)
 
@@ -524,8 +573,7 @@ def step_ingest(work: Path, config: BenchConfig) -> StepResult:
     from index.embed import OnnxMiniLM
 
     bundled = load_settings().corpus_dir
-    write_synthetic_corpus(bundled, work / "synthetic", articles=config.articles,
-                           seed=config.seed)
+    write_synthetic_corpus(bundled, work / "synthetic", articles=config.articles, seed=config.seed)
     settings = _settings(work, work / "synthetic", "synthetic-store")
     return measure_ingest(settings, OnnxMiniLM(threads=settings.llm_threads))
 
@@ -534,8 +582,14 @@ def step_reingest(work: Path, config: BenchConfig) -> StepResult:
     return measure_reingest(_settings(work, load_settings().corpus_dir, "bundled-store"))
 
 
-def _retrieval_sizes(work: Path, encoder: Any, base: BaseChunks, config: BenchConfig, *,
-                     chroma_url: str | None = None) -> list[StepResult]:
+def _retrieval_sizes(
+    work: Path,
+    encoder: Any,
+    base: BaseChunks,
+    config: BenchConfig,
+    *,
+    chroma_url: str | None = None,
+) -> list[StepResult]:
     """One fresh collection per size, measured, then dropped (100k chunks take room)."""
     from index.store import drop_store
 
@@ -544,11 +598,13 @@ def _retrieval_sizes(work: Path, encoder: Any, base: BaseChunks, config: BenchCo
     results = []
     for size in config.sizes:
         # a folder per size: Chroma caches its client per folder, so one is never reused
-        settings = _settings(work, work / "synthetic", f"retrieval-{size}",
-                             chroma_url=chroma_url)
+        settings = _settings(work, work / "synthetic", f"retrieval-{size}", chroma_url=chroma_url)
         settings = settings.model_copy(update={"collection": f"bench{size}"})
-        results.append(measure_retrieval(settings, encoder, base, size=size, queries=queries,
-                                         label=label, seed=config.seed))
+        results.append(
+            measure_retrieval(
+                settings, encoder, base, size=size, queries=queries, label=label, seed=config.seed
+            )
+        )
         drop_store(settings)
     return results
 
@@ -565,8 +621,11 @@ def step_retrieval(work: Path, config: BenchConfig) -> StepResult:
         try:
             with chroma_server(work / "chroma-server") as server:
                 results += _retrieval_sizes(work, encoder, base, config, chroma_url=server.url)
-            results.append(StepResult((Row("retrieval", "chroma server peak RSS (MB)",
-                                           round(server.peak_mb, 1)),)))
+            results.append(
+                StepResult(
+                    (Row("retrieval", "chroma server peak RSS (MB)", round(server.peak_mb, 1)),)
+                )
+            )
         except Exception as exc:  # best effort: the embedded numbers stand on their own
             notes.append(f"retrieval through a chroma server not measured: {exc}")
     rows = tuple(row for result in results for row in result.rows)
@@ -581,19 +640,20 @@ def _bundled_engine(work: Path) -> Any:
 
 def step_answers(work: Path, config: BenchConfig) -> StepResult:
     questions = gold_questions(config.questions, answerable_only=True)
-    return measure_answers(_bundled_engine(work), questions,
-                           compare_first=config.stock_questions)
+    return measure_answers(_bundled_engine(work), questions, compare_first=config.stock_questions)
 
 
 def step_stock(work: Path, config: BenchConfig) -> StepResult:
-    questions = gold_questions(min(config.stock_questions, config.questions),
-                               answerable_only=True)
+    questions = gold_questions(min(config.stock_questions, config.questions), answerable_only=True)
     return measure_stock(_bundled_engine(work), questions)
 
 
 STEP_FUNCTIONS: dict[str, Callable[[Path, BenchConfig], StepResult]] = {
-    "ingest": step_ingest, "reingest": step_reingest, "retrieval": step_retrieval,
-    "answers": step_answers, "stock": step_stock,
+    "ingest": step_ingest,
+    "reingest": step_reingest,
+    "retrieval": step_retrieval,
+    "answers": step_answers,
+    "stock": step_stock,
 }
 
 
@@ -609,8 +669,17 @@ def run_step(name: str, work: Path, config: BenchConfig) -> tuple[StepResult, fl
     """Run one step in a fresh `python -m eval.bench --step` process: (result, peak RSS MB).
     Its output goes to stderr, so stdout keeps only the table."""
     config_json = json.dumps(asdict(config))
-    command = [sys.executable, "-m", "eval.bench", "--step", name, "--work", str(work),
-               "--config", config_json]
+    command = [
+        sys.executable,
+        "-m",
+        "eval.bench",
+        "--step",
+        name,
+        "--work",
+        str(work),
+        "--config",
+        config_json,
+    ]
     returncode = subprocess.run(command, stdout=_stderr_fd(), check=False).returncode
     result_file = work / f"{name}.json"
     if returncode != 0 or not result_file.exists():
@@ -633,12 +702,16 @@ def with_stock_ratio(rows: Sequence[Row]) -> list[Row]:
     ('answer p50 (s), ratio newsqa ÷ stock', 4.0, 0.75)
     """
     stock = find_row(rows, "stock", "answer p50 (s)")
-    newsqa = next((r for r in rows if r.step == "answers" and r.metric.startswith(
-        "answer p50, first")), None) or find_row(rows, "answers", "answer p50 (s)")
+    newsqa = next(
+        (r for r in rows if r.step == "answers" and r.metric.startswith("answer p50, first")), None
+    ) or find_row(rows, "answers", "answer p50 (s)")
     if newsqa is None or stock is None:
         return list(rows)
-    marked = replace(stock, metric=f"{stock.metric}, ratio newsqa ÷ stock",
-                     ratio=ratio(newsqa.value, stock.value))
+    marked = replace(
+        stock,
+        metric=f"{stock.metric}, ratio newsqa ÷ stock",
+        ratio=ratio(newsqa.value, stock.value),
+    )
     return [marked if row is stock else row for row in rows]
 
 
@@ -685,8 +758,11 @@ def write_results(result: StepResult, config: BenchConfig, out: Path, started: d
     payload = {
         "started": started.isoformat(timespec="seconds"),
         "config": asdict(config),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "rows": [asdict(row) for row in result.rows],
         "notes": list(result.notes),
     }
@@ -702,8 +778,9 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(result.rows))
     for note in result.notes:
         print(f"- {note}")
-    path = write_results(result, config, Path(getattr(args, "out", None) or "bench/results"),
-                         started)
+    path = write_results(
+        result, config, Path(getattr(args, "out", None) or "bench/results"), started
+    )
     print(f"\nresults: {path}")
     failed = [n for n in result.notes if n.startswith("step ")]
     return 1 if failed else 0
@@ -721,16 +798,22 @@ def _child(argv: Sequence[str]) -> int:
     result = STEP_FUNCTIONS[args.step](args.work, config)
     # The process's own peak: os.wait4 in the parent would also count the chroma server
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    payload = {"rows": [asdict(r) for r in result.rows], "notes": list(result.notes),
-               "peak_rss_mb": peak_mb}
+    payload = {
+        "rows": [asdict(r) for r in result.rows],
+        "notes": list(result.notes),
+        "peak_rss_mb": peak_mb,
+    }
     (args.work / f"{args.step}.json").write_text(json.dumps(payload), encoding="utf-8")
     return 0
 
 
 def _standalone(argv: Sequence[str]) -> int:
     """`python -m eval.bench [--sizes ...]`: the whole bench, with every option."""
-    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--out", default="bench/results")
     parser.add_argument("--articles", type=int, default=BenchConfig.articles)
@@ -744,8 +827,11 @@ def _standalone(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    for name, value in {"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-                        "TOKENIZERS_PARALLELISM": "false"}.items():
+    for name, value in {
+        "HF_HUB_OFFLINE": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
         os.environ.setdefault(name, value)
     argv = sys.argv[1:]
     sys.exit(_child(argv) if "--step" in argv else _standalone(argv))

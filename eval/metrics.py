@@ -2,8 +2,8 @@
 
 Three things are measured for each question:
 
-- the answer: does an accepted alias appear in it (`answer_correct`, word-bounded after
-  `normalize`), and SQuAD-style token F1 against the best alias (`token_f1`);
+- the answer: does an accepted alias appear in it (`answer_correct`, from a word start,
+  after `normalize`), and SQuAD-style token F1 against the best alias (`token_f1`);
 - retrieval: the 1-based rank of the first retrieved chunk from a gold article
   (`article_rank`) and of the first chunk overlapping a gold evidence span (`evidence_rank`);
 - citations: do they name gold articles and overlap gold spans (`citation_scores`), and is
@@ -24,11 +24,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-_UNIFY = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
-    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
-})
+_UNIFY = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "`": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+    }
+)
 _MARKER = re.compile(r"\s*\[\d+\]")
 _PUNCTUATION = frozenset(string.punctuation)
 _ARTICLES = frozenset({"a", "an", "the"})
@@ -50,7 +69,8 @@ def strip_markers(text: str) -> str:
 
 
 def answer_correct(answer_text: str, accepted: Iterable[str]) -> bool:
-    """Whether some accepted alias occurs in the answer as whole words, after `normalize`.
+    """Whether some accepted alias occurs in the answer, after `normalize`, starting at a word
+    start: "Crimea" is found in "the Crimean peninsula", "two" is not found in "network".
 
     >>> answer_correct("Dmitry Peskov [1]", ["Peskov"]), answer_correct("network", ["two"])
     (True, False)
@@ -58,7 +78,7 @@ def answer_correct(answer_text: str, accepted: Iterable[str]) -> bool:
     text = normalize(strip_markers(answer_text))
     for alias in accepted:
         wanted = normalize(alias)
-        if wanted and re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", text):
+        if wanted and re.search(rf"(?<!\w){re.escape(wanted)}", text):
             return True
     return False
 
@@ -200,9 +220,11 @@ def citation_scores(
         precision_article=_ratio(len(sources & gold), len(sources)),
         recall_article=_ratio(len(sources & gold), len(gold)),
         precision_evidence=_ratio(
-            sum(any(overlaps(c, s) for s in gold_spans) for c in cited), len(cited)),
+            sum(any(overlaps(c, s) for s in gold_spans) for c in cited), len(cited)
+        ),
         recall_evidence=_ratio(
-            sum(any(overlaps(c, s) for c in cited) for s in gold_spans), len(gold_spans)),
+            sum(any(overlaps(c, s) for c in cited) for s in gold_spans), len(gold_spans)
+        ),
         verbatim=sum(is_verbatim(c, texts) for c in citations),
     )
 
@@ -300,19 +322,27 @@ def score_question(
     scores = citation_scores(produced.citations, gold.articles, spans, texts)
     answerable, latency = gold.answerable, produced.latency
     return QuestionResult(
-        id=gold.id, kind=gold.kind, question=gold.question, standalone=produced.standalone,
-        answer=produced.text, abstained=produced.abstained, expected=gold.answers,
-        correct=(answer_correct(produced.text, gold.answers) if answerable
-                 else produced.abstained),
+        id=gold.id,
+        kind=gold.kind,
+        question=gold.question,
+        standalone=produced.standalone,
+        answer=produced.text,
+        abstained=produced.abstained,
+        expected=gold.answers,
+        correct=(answer_correct(produced.text, gold.answers) if answerable else produced.abstained),
         f1=token_f1(produced.text, gold.answers) if answerable else None,
         article_rank=article_rank(produced.retrieved, gold.articles) if answerable else None,
         evidence_rank=evidence_rank(produced.retrieved, spans) if answerable else None,
         cited_sources=tuple(c.source for c in produced.citations),
         verbatim_citations=scores.verbatim,
-        precision_article=scores.precision_article, recall_article=scores.recall_article,
-        precision_evidence=scores.precision_evidence, recall_evidence=scores.recall_evidence,
-        retrieval_s=latency.retrieval_s, generation_s=latency.generation_s,
-        total_s=latency.total_s, generated_tokens=latency.generated_tokens,
+        precision_article=scores.precision_article,
+        recall_article=scores.recall_article,
+        precision_evidence=scores.precision_evidence,
+        recall_evidence=scores.recall_evidence,
+        retrieval_s=latency.retrieval_s,
+        generation_s=latency.generation_s,
+        total_s=latency.total_s,
+        generated_tokens=latency.generated_tokens,
     )
 
 
@@ -324,8 +354,9 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def _answer_summary(answerable: list[QuestionResult],
-                    unanswerable: list[QuestionResult]) -> Summary:
+def _answer_summary(
+    answerable: list[QuestionResult], unanswerable: list[QuestionResult]
+) -> Summary:
     return {
         "answer_correct": _mean(float(r.correct) for r in answerable),
         "answer_f1": _mean(r.f1 for r in answerable),
@@ -358,7 +389,8 @@ def _citation_summary(results: list[QuestionResult]) -> Summary:
         "citation_recall_evidence": _mean(r.recall_evidence for r in answerable),
         "verbatim_share": _ratio(sum(r.verbatim_citations for r in results), citations),
         "answers_with_verbatim_quote": _mean(
-            float(r.verbatim_citations > 0) for r in not_abstained),
+            float(r.verbatim_citations > 0) for r in not_abstained
+        ),
     }
 
 
@@ -366,8 +398,9 @@ def _latency_summary(results: list[QuestionResult]) -> Summary:
     """Generation latency counts only answers that generated (an abstention generates nothing)."""
     stages = {
         "retrieval": [r.retrieval_s for r in results if r.retrieval_s is not None],
-        "generation": [r.generation_s for r in results
-                       if r.generation_s is not None and not r.abstained],
+        "generation": [
+            r.generation_s for r in results if r.generation_s is not None and not r.abstained
+        ],
         "total": [r.total_s for r in results if r.total_s is not None],
     }
     summary: Summary = {}
@@ -387,7 +420,8 @@ def summarize(results: Sequence[QuestionResult]) -> Summary:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
     return {
-        "questions": len(results), "answerable": len(answerable),
+        "questions": len(results),
+        "answerable": len(answerable),
         "unanswerable": len(unanswerable),
         **_answer_summary(answerable, unanswerable),
         **_retrieval_summary(answerable),

@@ -51,9 +51,17 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("total_p95_s", "total p95", "s"),
     ("tokens_per_s", "generated tokens / s", "rate"),
 )
-CHART_METRICS = ("answer_correct", "answer_f1", "abstention_accuracy", "article_hit@3",
-                 "evidence_mrr", "citation_precision_article", "citation_recall_article",
-                 "citation_precision_evidence", "verbatim_share")
+CHART_METRICS = (
+    "answer_correct",
+    "answer_f1",
+    "abstention_accuracy",
+    "article_hit@3",
+    "evidence_mrr",
+    "citation_precision_article",
+    "citation_recall_article",
+    "citation_precision_evidence",
+    "verbatim_share",
+)
 
 
 def format_value(value: float | int | None, unit: str) -> str:
@@ -75,8 +83,7 @@ def format_value(value: float | int | None, unit: str) -> str:
 def format_summary_table(run: EvalRun) -> str:
     """A Markdown table: one row per metric, one column per system."""
     names = [s.name for s in run.systems]
-    lines = ["| metric | " + " | ".join(names) + " |",
-             "|---|" + "---:|" * len(names)]
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     for key, label, unit in METRICS:
         cells = [format_value(s.summary.get(key), unit) for s in run.systems]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
@@ -97,8 +104,10 @@ def failed_questions(name: str, results: tuple[QuestionResult, ...]) -> str:
         lines.append(f"- **{r.id}** ({r.kind}) {_one_line(r.question)}")
         if r.standalone != r.question:
             lines.append(f"  - understood as: {_one_line(r.standalone)}")
-        lines.append(f"  - answer: {_one_line(r.answer) or '(empty)'}"
-                     + (" (abstained)" if r.abstained else ""))
+        lines.append(
+            f"  - answer: {_one_line(r.answer) or '(empty)'}"
+            + (" (abstained)" if r.abstained else "")
+        )
         expected = " / ".join(r.expected) if r.expected else "(abstain: not in the articles)"
         lines.append(f"  - expected: {expected}")
         cited = ", ".join(f"[{n}] {s}" for n, s in enumerate(r.cited_sources, 1))
@@ -110,13 +119,19 @@ def report_markdown(run: EvalRun) -> str:
     """The whole report.md."""
     settings = ", ".join(f"{k}={v}" for k, v in run.settings.items())
     parts = [
-        f"# newsqa evaluation, {run.started}", "",
-        f"Settings: {settings}", "",
+        f"# newsqa evaluation, {run.started}",
+        "",
+        f"Settings: {settings}",
+        "",
         "Answer and retrieval metrics count answerable questions (follow-ups included); "
         "citation precision counts answered questions that cite something. The baseline is "
         "llama-index's stock CitationQueryEngine on the same files, embedding model and "
-        "LLM; it sees follow-ups without their history.", "",
-        format_summary_table(run), "", "![metrics](chart.png)", "",
+        "LLM; it sees follow-ups without their history.",
+        "",
+        format_summary_table(run),
+        "",
+        "![metrics](chart.png)",
+        "",
     ]
     for system in run.systems:
         parts.extend([failed_questions(system.name, system.results), ""])
@@ -125,9 +140,12 @@ def report_markdown(run: EvalRun) -> str:
 
 def report_json(run: EvalRun) -> dict[str, object]:
     return {
-        "started": run.started, "settings": run.settings,
-        "systems": {s.name: {"summary": s.summary, "results": [asdict(r) for r in s.results]}
-                    for s in run.systems},
+        "started": run.started,
+        "settings": run.settings,
+        "systems": {
+            s.name: {"summary": s.summary, "results": [asdict(r) for r in s.results]}
+            for s in run.systems
+        },
     }
 
 
@@ -143,8 +161,9 @@ def draw_chart(run: EvalRun, path: Path) -> None:
     figure, axes = plt.subplots(figsize=(12, 5))
     for n, system in enumerate(run.systems):
         values = [_bar_value(system.summary, key) for key in CHART_METRICS]
-        positions = [i + (n - (len(run.systems) - 1) / 2) * width
-                     for i in range(len(CHART_METRICS))]
+        positions = [
+            i + (n - (len(run.systems) - 1) / 2) * width for i in range(len(CHART_METRICS))
+        ]
         axes.bar(positions, values, width, label=system.name)
     axes.set_xticks(range(len(CHART_METRICS)))
     axes.set_xticklabels([labels[k] for k in CHART_METRICS], rotation=30, ha="right")
@@ -176,7 +195,8 @@ def write_report(run: EvalRun, out_dir: Path, *, now: datetime | None = None) ->
     """Write report.json, report.md and chart.png into a new run folder; return it."""
     folder = run_folder(out_dir, now)
     (folder / "report.json").write_text(
-        json.dumps(report_json(run), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(report_json(run), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     (folder / "report.md").write_text(report_markdown(run), encoding="utf-8")
     draw_chart(run, folder / "chart.png")
     return folder

@@ -39,8 +39,17 @@ from index.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold.jsonl"
-REPORTED_SETTINGS = ("corpus_dir", "top_k", "chunk_tokens", "chunk_overlap", "llm",
-                     "llm_model_path", "llm_url", "llm_model", "max_answer_tokens")
+REPORTED_SETTINGS = (
+    "corpus_dir",
+    "top_k",
+    "chunk_tokens",
+    "chunk_overlap",
+    "llm",
+    "llm_model_path",
+    "llm_url",
+    "llm_model",
+    "max_answer_tokens",
+)
 
 
 class GoldFileError(NewsQAError):
@@ -74,16 +83,20 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _pairs(value: Any, field: str, keys: tuple[str, str] | None = None) -> tuple[
-        tuple[str, str], ...]:
+def _pairs(
+    value: Any, field: str, keys: tuple[str, str] | None = None
+) -> tuple[tuple[str, str], ...]:
     """`[[a, b], ...]`, or `[{keys[0]: a, keys[1]: b}, ...]` when keys are given."""
     if not isinstance(value, list):
         raise ValueError(f"{field!r} must be a list")
     pairs = []
     for item in value:
         pair = [item.get(k) for k in keys] if keys and isinstance(item, dict) else item
-        if not isinstance(pair, list) or len(pair) != 2 or not all(
-                isinstance(p, str) and p for p in pair):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(p, str) and p for p in pair)
+        ):
             shape = "{" + ", ".join(f'"{k}": str' for k in keys) + "}" if keys else "[str, str]"
             raise ValueError(f"each item of {field!r} must look like {shape}")
         pairs.append((pair[0], pair[1]))
@@ -110,10 +123,13 @@ def parse_gold_line(line: str) -> GoldQuestion:
     if not isinstance(kind, str):
         raise ValueError("'kind' must be a string")
     return GoldQuestion(
-        id=item["id"], question=item["question"], answers=answers,
+        id=item["id"],
+        question=item["question"],
+        answers=answers,
         articles=_strings(item.get("articles", []), "articles"),
         evidence=_pairs(item.get("evidence", []), "evidence", ("article", "text")),
-        kind=kind, history=_pairs(item.get("history", []), "history"),
+        kind=kind,
+        history=_pairs(item.get("history", []), "history"),
     )
 
 
@@ -147,8 +163,9 @@ def load_texts(settings: Settings) -> dict[str, str]:
     """Article texts by source name, with the offsets citations refer to."""
     from index.load import ArticleFile, iter_articles
 
-    return {a.source: a.text for a in iter_articles(settings.corpus_dir)
-            if isinstance(a, ArticleFile)}
+    return {
+        a.source: a.text for a in iter_articles(settings.corpus_dir) if isinstance(a, ArticleFile)
+    }
 
 
 def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
@@ -167,11 +184,14 @@ def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
     chunks = retrieve_chunks(engine.retriever, standalone)
     timings = answer.timings
     return SystemAnswer(
-        text=answer.text, abstained=answer.abstained, standalone=standalone,
+        text=answer.text,
+        abstained=answer.abstained,
+        standalone=standalone,
         citations=tuple(answer.citations),
         retrieved=tuple(Span(c.source, c.start, c.end) for c in chunks),
-        latency=Latency(timings.retrieval_s, timings.generation_s, timings.total_s,
-                        timings.generated_tokens),
+        latency=Latency(
+            timings.retrieval_s, timings.generation_s, timings.total_s, timings.generated_tokens
+        ),
     )
 
 
@@ -185,8 +205,7 @@ def run_system(
     from tqdm import tqdm
 
     results = []
-    for gold in tqdm(questions, desc=name, unit="question", file=sys.stderr,
-                     dynamic_ncols=True):
+    for gold in tqdm(questions, desc=name, unit="question", file=sys.stderr, dynamic_ncols=True):
         results.append(score_question(gold, answer(gold), texts))
     return SystemRun(name, summarize(results), tuple(results))
 
@@ -195,12 +214,15 @@ def _warn_unlocated(questions: Iterable[GoldQuestion], texts: dict[str, str]) ->
     for gold in questions:
         found = len(locate_spans(gold.evidence, texts))
         if found < len(gold.evidence):
-            log.warning("%s: %d of %d evidence spans not found verbatim in the corpus",
-                        gold.id, len(gold.evidence) - found, len(gold.evidence))
+            log.warning(
+                "%s: %d of %d evidence spans not found verbatim in the corpus",
+                gold.id,
+                len(gold.evidence) - found,
+                len(gold.evidence),
+            )
 
 
-def run_eval(settings: Settings, questions: Sequence[GoldQuestion], *,
-             baseline: bool) -> EvalRun:
+def run_eval(settings: Settings, questions: Sequence[GoldQuestion], *, baseline: bool) -> EvalRun:
     """Answer the questions with newsqa and, if asked, the stock llama-index pipeline."""
     from qa.engine import get_engine
 
@@ -209,14 +231,16 @@ def run_eval(settings: Settings, questions: Sequence[GoldQuestion], *,
     _ = engine.llm  # load the model now: a one-off cost that is no question's latency
     texts = load_texts(settings)
     _warn_unlocated(questions, texts)
-    systems = [run_system("newsqa", lambda gold: answer_with_newsqa(engine, gold),
-                          questions, texts)]
+    systems = [
+        run_system("newsqa", lambda gold: answer_with_newsqa(engine, gold), questions, texts)
+    ]
     if baseline:
         from eval.baseline import StockPipeline
 
         stock = StockPipeline(engine, texts)
-        systems.append(run_system("baseline", lambda gold: stock.answer(gold.question),
-                                  questions, texts))
+        systems.append(
+            run_system("baseline", lambda gold: stock.answer(gold.question), questions, texts)
+        )
     shown = settings.model_dump(mode="json", include=set(REPORTED_SETTINGS))
     return EvalRun(started, {k: str(v) for k, v in shown.items()}, tuple(systems))
 

@@ -29,8 +29,14 @@ from index.load import ArticleFile, iter_articles
 from index.sentences import split_sentences
 
 OUTLETS = (
-    "The Daily Ledger", "Evening Courier", "Harbor Times", "Northern Gazette",
-    "Capital Wire", "Morning Dispatch", "Riverside Herald", "Global Chronicle",
+    "The Daily Ledger",
+    "Evening Courier",
+    "Harbor Times",
+    "Northern Gazette",
+    "Capital Wire",
+    "Morning Dispatch",
+    "Riverside Herald",
+    "Global Chronicle",
 )
 MIN_SENTENCE_WORDS = 4
 SENTENCES_PER_ARTICLE = (8, 24)
@@ -147,16 +153,20 @@ def write_synthetic_corpus(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.synth", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eval.synth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("target", type=Path, help="folder to write the articles into")
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--source", type=Path, default=Path("data/articles"))
     args = parser.parse_args(argv)
     try:
-        paths = write_synthetic_corpus(args.source, args.target, articles=args.articles,
-                                       seed=args.seed)
+        paths = write_synthetic_corpus(
+            args.source, args.target, articles=args.articles, seed=args.seed
+        )
     except (ValueError, OSError, NewsQAError) as exc:
         print(f"eval.synth: error: {exc}", file=sys.stderr)
         return 2

@@ -57,17 +57,28 @@ def test_ratio_latency_rows_and_values() -> None:
     assert ratio(27.0, 30.0) == 0.9
     assert ratio(5.0, 0.0) is None
     assert latency_rows("r", "dense", [0.04, 0.01, 0.02, 0.03]) == [
-        Row("r", "dense p50 (ms)", 25.0), Row("r", "dense p95 (ms)", 38.5)]
+        Row("r", "dense p50 (ms)", 25.0),
+        Row("r", "dense p95 (ms)", 38.5),
+    ]
     assert latency_rows("a", "answer", [2.0], unit="s") == [
-        Row("a", "answer p50 (s)", 2.0), Row("a", "answer p95 (s)", 2.0)]
+        Row("a", "answer p50 (s)", 2.0),
+        Row("a", "answer p95 (s)", 2.0),
+    ]
     assert [format_value(v) for v in (12345.6, 100.0, 99.94, 1.0, 0.001234)] == [
-        "12,346", "100", "99.9", "1", "0.00123"]
+        "12,346",
+        "100",
+        "99.9",
+        "1",
+        "0.00123",
+    ]
 
 
 def test_format_table_worked_example() -> None:
-    rows = [Row("ingest", "raw encode (chunks/s)", 31.25),
-            Row("ingest", "pipeline (chunks/s)", 29.5, ">= 0.9 × raw", 0.944),
-            Row("reingest", "re-ingest (s)", 0.0812, "< 1")]
+    rows = [
+        Row("ingest", "raw encode (chunks/s)", 31.25),
+        Row("ingest", "pipeline (chunks/s)", 29.5, ">= 0.9 × raw", 0.944),
+        Row("reingest", "re-ingest (s)", 0.0812, "< 1"),
+    ]
     assert format_table(rows) == (
         "step      metric                  value  target        ratio\n"
         "--------  ---------------------  ------  ------------  -----\n"
@@ -80,7 +91,9 @@ def test_format_table_worked_example() -> None:
 def test_stock_ratio_marks_the_stock_row() -> None:
     rows = [Row("answers", "answer p50 (s)", 3.0), Row("stock", "answer p50 (s)", 4.0)]
     assert with_stock_ratio(rows) == [
-        rows[0], Row("stock", "answer p50 (s), ratio newsqa ÷ stock", 4.0, "", 0.75)]
+        rows[0],
+        Row("stock", "answer p50 (s), ratio newsqa ÷ stock", 4.0, "", 0.75),
+    ]
     assert with_stock_ratio(rows[:1]) == rows[:1]
 
 
@@ -92,8 +105,10 @@ def test_derived_vectors_keep_real_rows_and_unit_length() -> None:
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-6)
     assert not np.array_equal(rows[3], base[0])
     assert float(rows[3] @ base[0]) > 0.9  # near the vector it was derived from
-    assert np.array_equal(derived_vectors(base, 3, 7, noise=0.05, seed=1),
-                          derived_vectors(base, 3, 7, noise=0.05, seed=1))
+    assert np.array_equal(
+        derived_vectors(base, 3, 7, noise=0.05, seed=1),
+        derived_vectors(base, 3, 7, noise=0.05, seed=1),
+    )
 
 
 def test_result_path_config_and_questions() -> None:
@@ -131,8 +146,11 @@ def test_ingest_throughput_on_a_tiny_corpus(tiny_ingest: Any) -> None:
     assert _value(result.rows, "articles") == 5
     assert _value(result.rows, "chunks embedded") > 0
     assert _value(result.rows, "raw encode") > 0
-    assert 0 < _value(result.rows, "pipeline seconds in encode") < _value(
-        result.rows, "pipeline seconds")
+    assert (
+        0
+        < _value(result.rows, "pipeline seconds in encode")
+        < _value(result.rows, "pipeline seconds")
+    )
     pipeline = next(r for r in result.rows if r.metric.startswith("pipeline (chunks/s)"))
     assert pipeline.value > 0 and pipeline.ratio is not None and pipeline.ratio > 0
     assert _value(result.rows, "re-ingest chunks embedded") == 0
@@ -155,17 +173,21 @@ def test_retrieval_at_200_chunks_in_the_embedded_store(
     base = load_base_chunks(settings)
     target = load_settings(corpus_dir=settings.corpus_dir, store_dir=tmp_path)
     queries = gold_questions(5, answerable_only=False)
-    result = measure_retrieval(target, encoder, base, size=200, queries=queries,
-                               label="embedded")
+    result = measure_retrieval(target, encoder, base, size=200, queries=queries, label="embedded")
     assert {r.metric for r in result.rows} >= {
-        "dense p50 (ms)", "dense p95 (ms)", "hybrid p50 (ms)", "hybrid p95 (ms)"}
+        "dense p50 (ms)",
+        "dense p95 (ms)",
+        "hybrid p50 (ms)",
+        "hybrid p95 (ms)",
+    }
     assert all(r.value > 0 for r in result.rows if "p50" in r.metric or "p95" in r.metric)
     from index.store import open_store
 
     assert open_store(target).chunks.count() == 200
     real = len(base.ids)
     assert result.notes == (
-        f"retrieval 200 embedded: vectors: {real} real + {200 - real} derived; 5 queries",)
+        f"retrieval 200 embedded: vectors: {real} real + {200 - real} derived; 5 queries",
+    )
 
 
 @pytest.mark.slow

@@ -29,8 +29,15 @@ SMOKE_IDS = ("g002", "g014", "g025", "g040", "g045", "g054", "g062", "g063")
 def test_eval_on_a_handful_of_gold_questions(bundled_settings: Settings, tmp_path: Path) -> None:
     by_id = {q.id: q for q in load_gold(DEFAULT_GOLD)}
     questions = [by_id[i] for i in SMOKE_IDS]
-    assert {q.kind for q in questions} >= {"who", "number", "date", "single_outlet", "shared",
-                                           "followup", "unanswerable"}
+    assert {q.kind for q in questions} >= {
+        "who",
+        "number",
+        "date",
+        "single_outlet",
+        "shared",
+        "followup",
+        "unanswerable",
+    }
 
     run = run_eval(bundled_settings, questions, baseline=False)
 
@@ -63,28 +70,37 @@ def _write(path: Path, *lines: str) -> Path:
 
 
 def test_load_gold_reads_optional_fields(tmp_path: Path) -> None:
-    path = _write(tmp_path / "q.jsonl",
-                  '{"id": "a", "question": "Who?", "answers": ["Peskov"], "kind": "who",'
-                  ' "articles": ["x.txt"], "evidence": [{"article": "x.txt", "text": "P"}],'
-                  ' "history": [["q", "a"]]}',
-                  "",
-                  '{"id": "b", "question": "Why?", "answers": []}')
+    path = _write(
+        tmp_path / "q.jsonl",
+        '{"id": "a", "question": "Who?", "answers": ["Peskov"], "kind": "who",'
+        ' "articles": ["x.txt"], "evidence": [{"article": "x.txt", "text": "P"}],'
+        ' "history": [["q", "a"]]}',
+        "",
+        '{"id": "b", "question": "Why?", "answers": []}',
+    )
     first, second = load_gold(path)
     assert (first.evidence, first.history) == ((("x.txt", "P"),), (("q", "a"),))
     assert (second.kind, second.answerable) == ("unanswerable", False)
 
 
-@pytest.mark.parametrize(("lines", "message"), [
-    (['{"id": "a", "question": "q", "answers": ["x"]}', '{"id": "b",'],
-     "q.jsonl line 2: not valid JSON"),
-    (['["a"]'], "line 1: expected a JSON object"),
-    (['{"id": "a", "question": " ", "answers": []}'], "line 1: 'question' must be"),
-    (['{"id": "a", "question": "q", "answers": "x"}'], "line 1: 'answers' must be a list"),
-    (['{"id": "a", "question": "q", "answers": [], "evidence": [{"text": "t"}]}'],
-     "line 1: each item of 'evidence' must look like"),
-    (['{"id": "a", "question": "q", "answers": []}'] * 2, "line 2: duplicate id 'a'"),
-    ([""], "holds no questions"),
-])
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            ['{"id": "a", "question": "q", "answers": ["x"]}', '{"id": "b",'],
+            "q.jsonl line 2: not valid JSON",
+        ),
+        (['["a"]'], "line 1: expected a JSON object"),
+        (['{"id": "a", "question": " ", "answers": []}'], "line 1: 'question' must be"),
+        (['{"id": "a", "question": "q", "answers": "x"}'], "line 1: 'answers' must be a list"),
+        (
+            ['{"id": "a", "question": "q", "answers": [], "evidence": [{"text": "t"}]}'],
+            "line 1: each item of 'evidence' must look like",
+        ),
+        (['{"id": "a", "question": "q", "answers": []}'] * 2, "line 2: duplicate id 'a'"),
+        ([""], "holds no questions"),
+    ],
+)
 def test_load_gold_names_file_and_line(tmp_path: Path, lines: list[str], message: str) -> None:
     with pytest.raises(GoldFileError, match=re.escape(message)):
         load_gold(_write(tmp_path / "q.jsonl", *lines))
@@ -96,17 +112,27 @@ def test_load_gold_missing_file(tmp_path: Path) -> None:
 
 
 def _hand_made_run() -> EvalRun:
-    gold = GoldQuestion("q1", "Who is the spokesman?", ("Peskov",), ("a.txt",),
-                        (("a.txt", "Peskov"),), "who")
+    gold = GoldQuestion(
+        "q1", "Who is the spokesman?", ("Peskov",), ("a.txt",), (("a.txt", "Peskov"),), "who"
+    )
     texts = {"a.txt": "Kremlin spokesman Dmitry Peskov said so."}
     latency = Latency(0.1, 1.0, 1.1, 8)
-    right = SystemAnswer("Dmitry Peskov [1]", False, gold.question,
-                         (Citation(1, "a.txt", None, None, None, "Dmitry Peskov", 18, 31),),
-                         (Span("a.txt", 0, 40),), latency)
+    right = SystemAnswer(
+        "Dmitry Peskov [1]",
+        False,
+        gold.question,
+        (Citation(1, "a.txt", None, None, None, "Dmitry Peskov", 18, 31),),
+        (Span("a.txt", 0, 40),),
+        latency,
+    )
     wrong = SystemAnswer("Blinken | Source 2:\nmore", False, gold.question, (), (), latency)
-    systems = tuple(SystemRun(name, summarize([r]), (r,)) for name, r in (
-        ("newsqa", score_question(gold, right, texts)),
-        ("baseline", score_question(gold, wrong, texts))))
+    systems = tuple(
+        SystemRun(name, summarize([r]), (r,))
+        for name, r in (
+            ("newsqa", score_question(gold, right, texts)),
+            ("baseline", score_question(gold, wrong, texts)),
+        )
+    )
     return EvalRun("2024-05-21T10:15:00+00:00", {"top_k": "8"}, systems)
 
 
@@ -122,8 +148,10 @@ def test_write_report_files(tmp_path: Path) -> None:
     assert "| metric | newsqa | baseline |" in markdown
     assert "| answer correct (answerable) | 100.0% | 0.0% |" in markdown
     assert "## newsqa: 0 of 1 questions failed" in markdown
-    assert "- **q1** (who) Who is the spokesman?\n  - answer: Blinken | Source 2: more\n" \
+    assert (
+        "- **q1** (who) Who is the spokesman?\n  - answer: Blinken | Source 2: more\n"
         "  - expected: Peskov\n  - cited: (none)" in markdown
+    )
     assert (folder / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

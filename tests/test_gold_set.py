@@ -218,9 +218,7 @@ def test_every_gold_article_has_evidence(item: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ 4. answers
 
 
-@pytest.mark.parametrize(
-    "item", [it for it in ITEMS if it.get("kind") != "unanswerable"], ids=_qid
-)
+@pytest.mark.parametrize("item", [it for it in ITEMS if it.get("kind") != "unanswerable"], ids=_qid)
 def test_answerable_answers_supported(item: dict[str, Any]) -> None:
     qid = _qid(item)
     assert item["answers"], f"{qid}: answerable question has no answers"
@@ -238,9 +236,7 @@ def test_answerable_answers_supported(item: dict[str, Any]) -> None:
         )
 
 
-@pytest.mark.parametrize(
-    "item", [it for it in ITEMS if it.get("kind") == "disagreement"], ids=_qid
-)
+@pytest.mark.parametrize("item", [it for it in ITEMS if it.get("kind") == "disagreement"], ids=_qid)
 def test_disagreement_has_variants(item: dict[str, Any]) -> None:
     qid = _qid(item)
     assert len(item["answers"]) >= 2, f"{qid}: disagreement needs >= 2 answer variants"

@@ -29,9 +29,11 @@ def _made_of(text: str, pool: set[str]) -> bool:
     if not text:
         return True
     return any(
-        text.startswith(s) and (len(s) == len(text) or text[len(s)] == " ")
-        and _made_of(text[len(s) + 1:], pool)
-        for s in pool if text[:1] == s[:1]
+        text.startswith(s)
+        and (len(s) == len(text) or text[len(s)] == " ")
+        and _made_of(text[len(s) + 1 :], pool)
+        for s in pool
+        if text[:1] == s[:1]
     )
 
 
@@ -49,7 +51,8 @@ def test_body_sentences_skip_title_furniture_and_fragments() -> None:
 
 def test_make_title_and_format_date() -> None:
     assert make_title("afghan Voice Agency (AVA): The New York Times", 5) == (
-        "Afghan Voice Agency AVA The")
+        "Afghan Voice Agency AVA The"
+    )
     assert make_title("Peskov, the spokesman, said so.", 2) == "Peskov, the"
     assert format_date(2023, 12, 25) == "December 25, 2023"
 
@@ -96,8 +99,20 @@ def test_every_file_parses_and_is_made_of_source_sentences(tmp_path: Path) -> No
 
 
 def test_cli_writes_the_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(tmp_path / "out"), "--articles", "3", "--seed", "2",
-                 "--source", str(BUNDLED_CORPUS)]) == 0
+    assert (
+        main(
+            [
+                str(tmp_path / "out"),
+                "--articles",
+                "3",
+                "--seed",
+                "2",
+                "--source",
+                str(BUNDLED_CORPUS),
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "out").glob("*.txt"))) == 3
     assert "wrote 3 articles" in capsys.readouterr().out
     assert main([str(tmp_path / "x"), "--source", str(tmp_path / "missing")]) == 2
