@@ -131,8 +131,11 @@ def ingest(
     progress: Callable[[Iterable[ArticleFile | SkippedFile]], Iterator[ArticleFile | SkippedFile]]
     | None = None,
     encoder: OnnxMiniLM | None = None,
+    on_embedded: Callable[[int], None] | None = None,
 ) -> IngestReport:
-    """Index `corpus_dir` (default: the settings' corpus) into the store; see module doc."""
+    """Index `corpus_dir` (default: the settings' corpus) into the store; see module doc.
+    `progress` wraps the stream of files (a progress bar); `on_embedded` hears how many chunks
+    each written group embedded."""
     began = time.perf_counter()
     corpus = corpus_dir or settings.corpus_dir
     articles = iter_articles(corpus)  # raises CorpusError before the store is touched
@@ -163,9 +166,13 @@ def ingest(
         if sum(len(p.chunks) for p in group) >= GROUP_CHUNKS:
             e, d = _flush(store, encoder, group, settings.embed_batch_size)
             embedded, deleted, group = embedded + e, deleted + d, []
+            if on_embedded:
+                on_embedded(e)
     if group and encoder is not None:
         e, d = _flush(store, encoder, group, settings.embed_batch_size)
         embedded, deleted = embedded + e, deleted + d
+        if on_embedded:
+            on_embedded(e)
     removed = [source for source in records if source not in seen]
     for source in removed:
         deleted += store.delete_file(source)

@@ -29,24 +29,39 @@ def _offline_environment() -> None:
         os.environ.setdefault(name, value)
 
 
-def _progress(items: Iterable[T], unit: str) -> Iterator[T]:
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import time
+
     from tqdm import tqdm
 
-    yield from tqdm(items, unit=unit, file=sys.stderr, dynamic_ncols=True)
-
-
-def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import ingest
     from index.settings import load_settings
 
     settings = load_settings()
     corpus = Path(args.path) if args.path else None
-    report = ingest(
-        settings,
-        corpus_dir=corpus,
-        rebuild=args.rebuild,
-        progress=lambda items: _progress(items, "file"),
-    )
+    started, chunks = time.perf_counter(), [0]
+    bar = tqdm(unit="article", file=sys.stderr, dynamic_ncols=True)
+
+    def count_chunks(embedded: int) -> None:
+        chunks[0] += embedded
+        rate = chunks[0] / max(time.perf_counter() - started, 1e-9)
+        bar.set_postfix(chunks=chunks[0], chunks_per_s=f"{rate:.1f}")
+
+    def progress(items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            bar.update(1)
+            yield item
+
+    try:
+        report = ingest(
+            settings,
+            corpus_dir=corpus,
+            rebuild=args.rebuild,
+            progress=progress,
+            on_embedded=count_chunks,
+        )
+    finally:
+        bar.close()
     print(
         f"{report.files_seen} articles: {report.files_indexed} indexed, "
         f"{report.files_unchanged} unchanged, {report.files_removed} removed; "
