@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
 
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
-from qa.answer_type import expected_kind, supplies
+from qa.answer_type import (
+    asked_role,
+    counted_terms,
+    expected_kind,
+    names_role,
+    supplies,
+    unmatched_terms,
+)
 from qa.cite import MARKER, Composed, add_disagreement, compose_answer
 from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine
@@ -26,6 +35,7 @@ from qa.prompts import STOP, build_answer_prompt
 from qa.rewrite import rewrite_followup
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
+Similarity = Callable[[list[str], list[str]], np.ndarray]
 ABSTAIN_TEXT = "The articles do not answer this question."
 ABSTAIN_BELOW = 0.5  # best evidence score (cosine + lexical coverage); calibrated on the eval set
 EVIDENCE_SHOWN = 3
@@ -78,14 +88,29 @@ def with_disagreements(
     return add_disagreement(composed, differing), ("sources disagree on this figure",)
 
 
-def answers_the_kind(question: str, composed: Composed, shown: list[Evidence]) -> Composed | None:
+def answers_the_kind(
+    question: str, composed: Composed, shown: list[Evidence], similarity: Similarity
+) -> Composed | None:
     """The composed answer if it supplies what the question asks for (a name for "who", a
-    figure for "how many", ...); else the first shown line that does, quoted; else None."""
+    figure for "how many", ...); else the first shown line that does, quoted; else None.
+
+    A figure is not enough for "how many": the line must speak of what is counted (its
+    words, or words of close meaning), so "three sources said" does not answer "how many
+    reservists". A name is not enough for "who is the <role>": the line must name the role."""
     kind = expected_kind(question)
-    if supplies(question, MARKER.sub("", composed.text), kind):
+    counted = counted_terms(question)
+    role = asked_role(question)
+
+    def counts_it(line: str) -> bool:
+        if role and not names_role(role, line):
+            return False
+        return not counted or not unmatched_terms(counted, line, similarity)
+
+    cited = composed.citations[0].quote if composed.citations else ""
+    if supplies(question, MARKER.sub("", composed.text), kind) and counts_it(cited):
         return composed
     for index, line in enumerate(shown, 1):
-        if supplies(question, line.text, kind):
+        if supplies(question, line.text, kind) and counts_it(line.text):
             return compose_answer(f"[{index}]", shown)
     return None
 
@@ -136,7 +161,9 @@ def stream_answer(
         yield Token(delta)
     done = time.perf_counter()
     timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
-    composed = answers_the_kind(standalone, compose_answer(generated, shown), shown)
+    composed = answers_the_kind(
+        standalone, compose_answer(generated, shown), shown, engine.word_similarity
+    )
     if composed is None:  # neither the model nor any line gives what the question asks for
         yield _abstained(asked, rewritten, timings)
         return

@@ -17,10 +17,12 @@ False
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
-from qa.lexical import words
+import numpy as np
+
+from qa.lexical import STOPWORDS, content_terms, stem, stems, words
 
 Kind = Literal["person", "name", "number", "date", "time"]
 
@@ -108,6 +110,8 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
         case None:
             return bool(new)
         case "person":
+            if asked_role(question):  # "who is the X": a name, not another role
+                return bool(new_full_names(question, text))
             return bool(new_names) or bool(new & _ROLE_WORDS)
         case "name":
             return any(len(n.split()) >= 2 for n in new_names)
@@ -122,6 +126,116 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
             years = {w for w in new if re.fullmatch(r"(1[89]|20)\d\d", w)}
             return bool(years or new & (set(_MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))
     return True  # pragma: no cover
+
+
+WORD_MATCH = 0.5  # cosine of two single-word embeddings that counts as the same meaning
+_COUNT_QUESTION = re.compile(r"\bhow many\b(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def counted_terms(question: str) -> list[str]:
+    """What a "how many" question counts: the common nouns and adjectives right after it, up
+    to the first function word. Names are left to the entity checks.
+
+    >>> counted_terms("How many people were killed in the Kharkiv region?")
+    ['people']
+    >>> counted_terms("How many of Reuters' senior sources said it?")
+    ['senior', 'sources']
+    >>> counted_terms("Who said it?")
+    []
+    """
+    match = _COUNT_QUESTION.search(question)
+    if not match:
+        return []
+    tokens = re.findall(r"[\w’'-]+", match.group(1))
+    while tokens and tokens[0].lower() in ("of", "the"):
+        tokens.pop(0)
+    counted: list[str] = []
+    for token in tokens:
+        word = re.sub(r"['’]s?$", "", token)
+        if word.lower() in STOPWORDS or word.lower() == "said":
+            break
+        if word.islower() and content_terms(word):
+            counted.append(word)
+    return counted
+
+
+_IDENTITY = re.compile(r"\bwho (?:is|was|are|were)\b(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def asked_role(question: str) -> list[str]:
+    """For "who is/was <role>" questions, the role's words; else []. The role is the noun
+    phrase after the verb (names and possessives skipped) when it ends in a role word.
+
+    >>> asked_role("Who is Ukraine's foreign minister?")
+    ['foreign', 'minister']
+    >>> asked_role("Who was quoted as saying it?"), asked_role("Who said it?")
+    ([], [])
+    """
+    match = _IDENTITY.search(question)
+    if not match:
+        return []
+    phrase: list[str] = []
+    for token in re.findall(r"[\w’'-]+", match.group(1)):
+        word = re.sub(r"['’]s?$", "", token)
+        if word.lower() in ("the", "a", "an", "new", "current", "former") or word[:1].isupper():
+            continue
+        if word.lower() in STOPWORDS:
+            break
+        phrase.append(word.lower())
+    return phrase if phrase and phrase[-1] in _ROLE_WORDS else []
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Spelling variants: one letter changed, added or dropped ('defence'/'defense')."""
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 5:
+        return a == b
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def names_role(role: Sequence[str], text: str) -> bool:
+    """Whether `text` names the role: each word, or a spelling variant of it.
+
+    >>> names_role(["defence", "minister"], "Belousov, the new Defense Minister")
+    True
+    >>> names_role(["foreign", "minister"], "the Foreign and Defense Ministries")
+    False
+    """
+    text_words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    return all(any(_one_edit_apart(r, w) for w in text_words) for r in role)
+
+
+def new_full_names(question: str, text: str) -> list[str]:
+    """Names of two or more words in `text` that share no word with the question.
+
+    >>> new_full_names("Who is Ukraine's foreign minister?", "Ukraine's minister Dmytro Kuleba")
+    ['Dmytro Kuleba']
+    """
+    asked = set(words(question))
+    return [n for n in names(text) if len(n.split()) >= 2 and not set(words(n)) & asked]
+
+
+def unmatched_terms(
+    terms: Sequence[str],
+    text: str,
+    similarity: Callable[[list[str], list[str]], np.ndarray],
+) -> list[str]:
+    """The terms `text` has neither as a word stem nor as a word of close meaning
+    (`similarity` gives the cosine of each term against each word of the text).
+
+    >>> same = lambda a, b: np.array([[float(x[:4] == y[:4]) for y in b] for x in a])
+    >>> unmatched_terms(["civilians", "evacuated"], "11,000 civilians left", same)
+    ['evacuated']
+    """
+    text_stems = stems(text)
+    missing = [t for t in terms if stem(t) not in text_stems]
+    text_words = sorted(set(content_terms(text)))
+    if not missing or not text_words:
+        return missing
+    best = similarity(missing, text_words).max(axis=1)
+    return [t for t, score in zip(missing, best, strict=True) if score < WORD_MATCH]
 
 
 _LEADING = frozenset(

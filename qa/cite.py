@@ -36,6 +36,16 @@ def parse_markers(text: str, n_sources: int) -> tuple[str, list[int]]:
     return MARKER.sub("", text).strip(), numbers
 
 
+def has_figures_of(claim: str, quote: str) -> bool:
+    """Whether every figure of the claim is in the quote.
+
+    >>> has_figures_of("in 2022 [1]", "He signed it in 2022."), has_figures_of("18%", "20%")
+    (True, False)
+    """
+    quote_numbers = set(_NUMBER.findall(quote))
+    return all(n in quote_numbers for n in _NUMBER.findall(MARKER.sub("", claim)))
+
+
 def support(claim: str, quote: str) -> float:
     """Share of the claim's content stems that the quote contains (1.0 for an empty claim);
     0.0 when the claim has a number the quote lacks: figures are never paraphrased.
@@ -47,8 +57,7 @@ def support(claim: str, quote: str) -> float:
     >>> support("a 10-year term", "re-elected for a new six-year term")
     0.0
     """
-    quote_numbers = set(_NUMBER.findall(quote))
-    if any(n not in quote_numbers for n in _NUMBER.findall(claim)):
+    if not has_figures_of(claim, quote):
         return 0.0
     claim_stems = stems(claim)
     if not claim_stems:
@@ -87,14 +96,26 @@ def _citation(number: int, evidence: Evidence) -> Citation:
     )
 
 
-def cite_group(head: Evidence, first_number: int, max_outlets: int) -> list[Citation]:
-    """Citations for a claim: its sentence, then the same claim in other articles."""
+def cite_group(
+    head: Evidence, first_number: int, max_outlets: int, claim: str = ""
+) -> list[Citation]:
+    """Citations for a claim: its sentence, then the same claim in other articles. A version
+    from another article is cited only when it also supports the claim: it must carry the
+    claim's figures, and a short claim's words (another outlet's wording of a sentence can
+    leave out the very figure or name the answer gives)."""
+    claim = claim or head.text
+    short = len(claim.split()) < SENTENCE_CLAIM_WORDS
     chosen = [head]
     for other in head.also:
         if len(chosen) >= max_outlets:
             break
-        if all(other.source != c.source for c in chosen):
-            chosen.append(other)
+        if any(other.source == c.source for c in chosen):
+            continue
+        if not has_figures_of(claim, other.text):
+            continue
+        if short and support(claim, other.text) < MIN_SUPPORT:
+            continue
+        chosen.append(other)
     return [_citation(first_number + i, e) for i, e in enumerate(chosen)]
 
 
@@ -126,7 +147,7 @@ def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int
         text, used = head.text, True
     else:
         head, text, used = evidence[0], evidence[0].text, False
-    citations = cite_group(head, 1, max_outlets)
+    citations = cite_group(head, 1, max_outlets, text)
     markers = "".join(f"[{c.number}]" for c in citations)
     return Composed(f"{text.rstrip()} {markers}", citations, used)
 

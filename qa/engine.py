@@ -54,6 +54,7 @@ class Engine:
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    _word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _snapshot: tuple[int, int] = (0, 0)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -104,6 +105,18 @@ class Engine:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([self._vectors[t] for t in texts])
+
+    def word_similarity(self, terms: list[str], words: list[str]) -> np.ndarray:
+        """Cosine of each term's embedding against each word's (single words, cached)."""
+        missing = [w for w in dict.fromkeys([*terms, *words]) if w not in self._word_vectors]
+        if missing:
+            if len(self._word_vectors) > _SENTENCE_CACHE_LIMIT:
+                self._word_vectors.clear()
+            for word, vector in zip(missing, self.encoder.encode(missing), strict=True):
+                self._word_vectors[word] = vector
+        term_vectors = np.stack([self._word_vectors[t] for t in terms])
+        word_vectors = np.stack([self._word_vectors[w] for w in words])
+        return term_vectors @ word_vectors.T
 
     @property
     def retriever(self) -> Any:

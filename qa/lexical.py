@@ -20,7 +20,8 @@ STOPWORDS = frozenset(
     should can could may might must i me my we our you your he him his she her it its they
     them their this that these those what which who whom whose when where why how all any
     both each few more most other some such no nor not only own same so than too very s t
-    just also there here one ones said says say tell told according""".split()
+    just also there here one ones said says say tell told according because among while
+    whether although though until since within without via per""".split()
 ) - {"said"}
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[%.,][0-9]+)*%?")
 
@@ -71,8 +72,27 @@ def idf_table(documents: Iterable[str]) -> dict[str, float]:
     return {term: math.log((total + 1) / (n + 0.5)) for term, n in counts.items()}
 
 
+def related(a: str, b: str) -> bool:
+    """Whether two stems are forms of one word: equal, or the shorter (5+ letters) is the
+    start of the longer but for its last letter ('russia'/'russian', 'ukraine'/'ukrainian',
+    'negotiation'/'negotiate', 'mobilization'/'mobiliz').
+
+    >>> related("russia", "russian"), related("ukraine", "ukrainian"), related("war", "ward")
+    (True, True, False)
+    """
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 5 and long.startswith(short[:-1])
+
+
+def covers_stem(term: str, text_stems: set[str]) -> bool:
+    return term in text_stems or any(related(term, other) for other in text_stems)
+
+
 def weighted_overlap(query: str, text: str, idf: dict[str, float], *, unknown: float) -> float:
-    """Share of the query's stems (IDF-weighted) that `text` contains, in [0, 1].
+    """Share of the query's stems (IDF-weighted) that `text` contains, in [0, 1]; forms of
+    one word count as the same (see `related`).
 
     Stems the corpus never saw weigh `unknown` (high): a question about something absent
     from every article cannot be covered by any sentence.
@@ -82,5 +102,5 @@ def weighted_overlap(query: str, text: str, idf: dict[str, float], *, unknown: f
         return 0.0
     text_stems = stems(text)
     weights = {s: idf.get(s, unknown) for s in query_stems}
-    covered = sum(w for s, w in weights.items() if s in text_stems)
+    covered = sum(w for s, w in weights.items() if covers_stem(s, text_stems))
     return covered / sum(weights.values())

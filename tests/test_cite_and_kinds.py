@@ -65,6 +65,18 @@ def test_compose_cites_the_supported_line_and_its_other_outlets() -> None:
     ]
 
 
+def test_other_outlets_are_cited_only_when_they_carry_the_claim() -> None:
+    decree = Evidence("001.txt", "T1", None, None, 0, 60, "In 2022 Zelensky signed a decree.")
+    same_story = Evidence("003.txt", "T3", None, None, 0, 50, "Zelensky signed a decree then.")
+    also_2022 = Evidence("002.txt", "T2", None, None, 0, 50, "He signed a decree in 2022.")
+    head = Evidence(**{**decree.__dict__, "also": (same_story, also_2022)})
+    composed = compose_answer("In 2022 [1]", [head])
+    assert composed.text == "In 2022 [1][2]"
+    assert [c.source for c in composed.citations] == ["001.txt", "002.txt"]
+    quoted = compose_answer("nothing like it [1]", [head])  # the whole line, no figure in it
+    assert [c.source for c in quoted.citations] == ["001.txt", "002.txt"]
+
+
 def test_compose_moves_a_claim_to_the_line_that_supports_it() -> None:
     composed = compose_answer("Antony Blinken [1]", [PESKOV, BLINKEN])
     assert composed.text == "Antony Blinken [1]"
