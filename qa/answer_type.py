@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.lexical import STOPWORDS, content_terms, stem, stems, words
 
-Kind = Literal["person", "name", "number", "date", "time"]
+Kind = Literal["person", "name", "number", "amount", "date", "time"]
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -36,6 +36,12 @@ _NUMBER_WORDS = frozenset(
     ninety hundred hundreds thousand thousands million millions billion billions dozen dozens
     half quarter third percent""".split()
 )
+_AMOUNT_WORDS = _NUMBER_WORDS | frozenset(
+    """inch inches foot feet mile miles metre metres meter meters kilometre kilometres
+    kilometer kilometers km bit little lot lots fraction most nothing none all entire whole
+    dollars euros rubles pounds percent""".split()
+)
+_YEAR = re.compile(r"(1[89]|20)\d\d")
 _ROLE_WORDS = frozenset(
     """official officials spokesman spokeswoman spokesperson source sources analyst analysts
     minister ministers ministry ministries secretary president leader leaders agency diplomat
@@ -74,6 +80,8 @@ def expected_kind(question: str) -> Kind | None:
         return "name"
     if re.match(r"how many\b|(what|which) (percentage|share|proportion|number|fraction)\b", rest):
         return "number"
+    if re.match(r"how much\b", rest):
+        return "amount"
     if re.match(r"when\b|how long\b|(what|which) (year|month|day|time)\b", rest):
         return "time"
     if re.match(r"(who|whom|whose)\b", rest):
@@ -117,6 +125,10 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
             return any(len(n.split()) >= 2 for n in new_names)
         case "number":
             return any(w[0].isdigit() or w in _NUMBER_WORDS for w in new)
+        case "amount":  # "how much": a quantity, not a year
+            return any(
+                (w[0].isdigit() and not _YEAR.fullmatch(w)) or w in _AMOUNT_WORDS for w in new
+            )
         case "date":
             has_month = bool(new & set(_MONTHS)) and any(w.isdigit() for w in words(text))
             return (

@@ -96,6 +96,10 @@ def test_answer_kinds() -> None:
     assert expected_kind("On what exact date did he travel?") == "date"
     assert expected_kind("What is the name of the official?") == "name"
     assert expected_kind("Why did they leave?") is None
+    assert expected_kind("How much aid was approved?") == "amount"
+    assert supplies("How much ground will he give?", "not even an inch")
+    assert supplies("How much aid was approved?", "$61 billion in aid")
+    assert not supplies("How much aid was approved?", "aid was debated in 2022")
     assert supplies("How many sources spoke?", "four Russian sources")
     assert not supplies("How many sources spoke in 2022?", "sources spoke in 2022")
     assert supplies("When did he seek a truce?", "in the fall of 2022")
