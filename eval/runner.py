@@ -2,9 +2,11 @@
 
 `run_eval(settings, questions, baseline=...)` answers every question with the real engine:
 newsqa through `stream_answer` with the question's conversation history, the baseline through
-`eval.baseline.StockPipeline`. Retrieval is scored on the chunks `retrieve_chunks` returns for
-the standalone question. `main(args)` is what `newsqa eval` calls: it reads the gold file,
-runs, writes the report (see `eval.report`) and prints the summary table.
+`eval.baseline.StockPipeline`. Retrieval is scored on newsqa's chunks for the standalone
+question in the order its pipeline uses them (`Engine.reranked_chunks`: hybrid retrieval, then
+reordered by each chunk's best evidence sentence), and on the baseline's retrieved nodes.
+`main(args)` is what `newsqa eval` calls: it reads the gold file, runs, writes the report
+(see `eval.report`) and prints the summary table.
 
 It does not retry or skip failing questions: an error in the engine stops the run, so a
 report never silently covers fewer questions than asked for.
@@ -171,7 +173,6 @@ def load_texts(settings: Settings) -> dict[str, str]:
 def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
     """newsqa's answer (with the question's history) and the chunks it retrieves for it."""
     from qa.answer import stream_answer
-    from qa.retrieve import retrieve_chunks
     from qa.types import Final
 
     answer = None
@@ -181,7 +182,7 @@ def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
     if answer is None:  # pragma: no cover - stream_answer always ends with a Final
         raise RuntimeError(f"no final answer for {gold.id}")
     standalone = answer.standalone_question or answer.question
-    chunks = retrieve_chunks(engine.retriever, standalone)
+    chunks = engine.reranked_chunks(standalone)
     timings = answer.timings
     return SystemAnswer(
         text=answer.text,

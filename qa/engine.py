@@ -22,7 +22,13 @@ from index.ingest import ingest
 from index.settings import Settings
 from index.store import Store, chunk_digest, open_store
 from qa.answer_type import absent_entities, vocabulary_of
-from qa.evidence import RetrievedChunk, chunk_sentences, fold_near_duplicates, rank_evidence
+from qa.evidence import (
+    RetrievedChunk,
+    chunk_sentences,
+    fold_near_duplicates,
+    rank_evidence,
+    rerank_chunks,
+)
 from qa.lexical import idf_table
 from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
 from qa.types import Evidence
@@ -135,6 +141,18 @@ class Engine:
             return self._find_evidence(question)
 
     def _find_evidence(self, question: str) -> list[Evidence]:
+        return fold_near_duplicates(self._ranked_sentences(question)[1])
+
+    def reranked_chunks(self, question: str) -> list[RetrievedChunk]:
+        """The retrieved chunks reordered by their best sentence's evidence score: the order
+        in which the pipeline uses them (what the evaluation's retrieval metrics score)."""
+        with store_failures_named(self.store.where):
+            chunks, ranked = self._ranked_sentences(question)
+        return rerank_chunks(chunks, [sentence for sentence, _ in ranked])
+
+    def _ranked_sentences(
+        self, question: str
+    ) -> tuple[list[RetrievedChunk], list[tuple[Evidence, np.ndarray]]]:
         self.refresh_if_changed()
         search = self.search
         chunks = self.served(retrieve_chunks(search.retriever, question))
@@ -149,7 +167,7 @@ class Engine:
             search.idf,
             unknown_idf=search.unknown_idf,
         )
-        return fold_near_duplicates(ranked)
+        return chunks, ranked
 
 
 def spelled_metadata(metadata: dict[str, Any]) -> str:

@@ -116,3 +116,25 @@ def fold_near_duplicates(ranked: Sequence[tuple[Evidence, np.ndarray]]) -> list[
         else:
             heads.append((sentence, vector, []))
     return [replace(head, also=tuple(also)) for head, _, also in heads]
+
+
+def rerank_chunks(
+    chunks: Sequence[RetrievedChunk], ranked: Sequence[Evidence]
+) -> list[RetrievedChunk]:
+    """Chunks ordered by the score of their best sentence in `ranked` (best first); chunks
+    with no ranked sentence keep their retrieval order, after the others.
+
+    >>> a = RetrievedChunk("a", "f.txt", 0, 20, "x", None, None, None, 0.9)
+    >>> b = RetrievedChunk("b", "f.txt", 20, 40, "y", None, None, None, 0.5)
+    >>> best = Evidence("f.txt", None, None, None, 22, 30, "y", score=1.4)
+    >>> [c.id for c in rerank_chunks([a, b], [best])]
+    ['b', 'a']
+    """
+    best: dict[str, float] = {}
+    for sentence in ranked:
+        for chunk in chunks:
+            inside = chunk.start <= sentence.start < chunk.end
+            if chunk.source == sentence.source and inside and chunk.id not in best:
+                best[chunk.id] = sentence.score
+    order = {chunk.id: i for i, chunk in enumerate(chunks)}
+    return sorted(chunks, key=lambda c: (c.id not in best, -best.get(c.id, 0.0), order[c.id]))
