@@ -162,7 +162,10 @@ def stream_answer(
     done = time.perf_counter()
     timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
     composed = answers_the_kind(
-        standalone, compose_answer(generated, shown), shown, engine.word_similarity
+        standalone,
+        compose_answer(generated, shown, question=standalone),
+        shown,
+        engine.word_similarity,
     )
     if composed is None:  # neither the model nor any line gives what the question asks for
         yield _abstained(asked, rewritten, timings)
