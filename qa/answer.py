@@ -19,15 +19,18 @@ from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
     asked_role,
+    asked_subject,
     counted_terms,
+    covers,
     expected_kind,
+    figure_counts,
     names_role,
     supplies,
     unmatched_terms,
 )
 from qa.cite import MARKER, Composed, add_disagreement, compose_answer
 from qa.disagree import disagreeing
-from qa.engine import Engine, get_engine
+from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
 from qa.lexical import stems
 from qa.llm import stream_text
@@ -92,27 +95,48 @@ def answers_the_kind(
     question: str, composed: Composed, shown: list[Evidence], similarity: Similarity
 ) -> Composed | None:
     """The composed answer if it supplies what the question asks for (a name for "who", a
-    figure for "how many", ...); else the first shown line that does, quoted; else None.
-
-    A figure is not enough for "how many": the line must speak of what is counted (its
-    words, or words of close meaning), so "three sources said" does not answer "how many
-    reservists". A name is not enough for "who is the <role>": the line must name the role."""
+    figure for "how many", ...) from a line that fits the question; else the first shown line
+    that does, quoted; else None. See `line_fits`."""
     kind = expected_kind(question)
-    counted = counted_terms(question)
-    role = asked_role(question)
-
-    def counts_it(line: str) -> bool:
-        if role and not names_role(role, line):
-            return False
-        return not counted or not unmatched_terms(counted, line, similarity)
-
-    cited = composed.citations[0].quote if composed.citations else ""
-    if supplies(question, MARKER.sub("", composed.text), kind) and counts_it(cited):
+    cited = next(
+        (
+            e
+            for e in shown
+            for c in composed.citations[:1]
+            if (e.source, e.start) == (c.source, c.start)
+        ),
+        None,
+    )
+    claim = MARKER.sub("", composed.text)
+    if cited and supplies(question, claim, kind) and line_fits(question, cited, similarity):
         return composed
     for index, line in enumerate(shown, 1):
-        if supplies(question, line.text, kind) and counts_it(line.text):
+        if supplies(question, line.text, kind) and line_fits(question, line, similarity):
             return compose_answer(f"[{index}]", shown)
     return None
+
+
+def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
+    """Whether an evidence line can answer the question, beyond supplying the right kind:
+
+    - for "what/when did <Name> <verb>", it (or the sentence before it, or its article's
+      title and outlet) names that subject: what someone else said is not what he said;
+    - for "who is <role>" / "what is the name of <role>", it names that role;
+    - for "how many <things> <verb>", a figure in it counts the things, and it speaks of
+      what happened to them (the verb, or a word of close meaning), so "three sources said"
+      does not answer "how many reservists were called up".
+    """
+    metadata = {"title": line.title, "outlet": line.outlet, "date": line.date}
+    subject = asked_subject(question)
+    if subject and not covers(subject, f"{line.before} {line.text} {spelled_metadata(metadata)}"):
+        return False
+    role = asked_role(question)
+    if role and not names_role(role, line.text):
+        return False
+    nouns, verb = counted_terms(question)
+    if nouns and not figure_counts(nouns, line.text, similarity):
+        return False
+    return not verb or not unmatched_terms([verb], line.text, similarity)
 
 
 def _abstained(asked: str, rewritten: str | None, timings: Timings, why: str = "") -> Final:

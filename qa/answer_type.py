@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.lexical import STOPWORDS, content_terms, stem, stems, words
 
-Kind = Literal["person", "name", "number", "amount", "date", "time"]
+Kind = Literal["person", "name", "proper", "number", "amount", "date", "time"]
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -38,8 +38,8 @@ _NUMBER_WORDS = frozenset(
 )
 _AMOUNT_WORDS = _NUMBER_WORDS | frozenset(
     """inch inches foot feet mile miles metre metres meter meters kilometre kilometres
-    kilometer kilometers km bit little lot lots fraction most nothing none all entire whole
-    dollars euros rubles pounds percent""".split()
+    kilometer kilometers km bit little lot lots fraction dollars euros rubles pounds
+    percent""".split()
 )
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 _ROLE_WORDS = frozenset(
@@ -48,7 +48,17 @@ _ROLE_WORDS = frozenset(
     diplomats chief aide aides adviser advisers advisor advisors journalist journalists reporter
     reporters person people government council officer officers general generals commander
     envoy ambassador expert experts newspaper paper outlet veteran veterans soldier soldiers
-    troops men women citizens civilians residents voters population staff team""".split()
+    troops men women citizens civilians residents voters population staff team head director
+    chairman chairwoman chair founder editor owner mayor governor king queen premier chancellor
+    ceo manager coach captain judge prosecutor lawyer speaker deputy""".split()
+)
+_NAMED_CLASSES = (
+    "country countries nation city cities town village capital region province state agency "
+    "newspaper outlet publication peninsula island river sea organization organisation company "
+    "alliance bloc party network channel"
+)
+_NAMED_CLASS_QUESTION = re.compile(
+    rf"(which|what) ((news|other|foreign) )?({'|'.join(_NAMED_CLASSES.split())})\b"
 )
 _TIME_WORDS = frozenset(
     """spring summer autumn fall winter yesterday today tomorrow ago week weeks month months
@@ -66,7 +76,9 @@ def expected_kind(question: str) -> Kind | None:
 
     >>> expected_kind("To whom was he speaking when he said it?")
     'person'
-    >>> expected_kind("In which city was he when he said it?") is None
+    >>> expected_kind("In which city was he when he said it?")
+    'proper'
+    >>> expected_kind("Why did he say it?") is None
     True
     """
     q = " ".join(words(question))
@@ -82,6 +94,8 @@ def expected_kind(question: str) -> Kind | None:
         return "number"
     if re.match(r"how much\b", rest):
         return "amount"
+    if _NAMED_CLASS_QUESTION.match(rest):
+        return "proper"
     if re.match(r"when\b|how long\b|(what|which) (year|month|day|time)\b", rest):
         return "time"
     if re.match(r"(who|whom|whose)\b", rest):
@@ -123,6 +137,8 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
             return bool(new_names) or bool(new & _ROLE_WORDS)
         case "name":
             return any(len(n.split()) >= 2 for n in new_names)
+        case "proper":  # "which country / agency / city": a name the question lacks
+            return bool(new_names)
         case "number":
             return any(w[0].isdigit() or w in _NUMBER_WORDS for w in new)
         case "amount":  # "how much": a quantity, not a year
@@ -144,57 +160,107 @@ WORD_MATCH = 0.5  # cosine of two single-word embeddings that counts as the same
 _COUNT_QUESTION = re.compile(r"\bhow many\b(.*)", re.IGNORECASE | re.DOTALL)
 
 
-def counted_terms(question: str) -> list[str]:
-    """What a "how many" question counts: the common nouns and adjectives right after it, up
-    to the first function word. Names are left to the entity checks.
+_AUXILIARIES = frozenset("is are was were be been being has have had".split())
+_RELATIVES = frozenset("who that which".split())
+
+
+def counted_terms(question: str) -> tuple[list[str], str | None]:
+    """What a "how many" question counts: the common nouns and adjectives right after it (up
+    to the first function word; names are left to the entity checks), and what happened to
+    them, when a verb follows directly or after "were", "had been", "who" and the like.
 
     >>> counted_terms("How many people were killed in the Kharkiv region?")
-    ['people']
+    (['people'], 'killed')
     >>> counted_terms("How many of Reuters' senior sources said it?")
-    ['senior', 'sources']
-    >>> counted_terms("Who said it?")
-    []
+    (['senior', 'sources'], 'said')
+    >>> counted_terms("How many men of military age fled?"), counted_terms("Who said it?")
+    ((['men'], None), ([], None))
     """
     match = _COUNT_QUESTION.search(question)
     if not match:
-        return []
-    tokens = re.findall(r"[\w’'-]+", match.group(1))
+        return [], None
+    tokens = [re.sub(r"['’]s?$", "", t) for t in re.findall(r"[\w’'-]+", match.group(1))]
     while tokens and tokens[0].lower() in ("of", "the"):
         tokens.pop(0)
     counted: list[str] = []
-    for token in tokens:
-        word = re.sub(r"['’]s?$", "", token)
-        if word.lower() in STOPWORDS or word.lower() == "said":
-            break
-        if word.islower() and content_terms(word):
-            counted.append(word)
-    return counted
+    at = 0
+    while at < len(tokens) and tokens[at].lower() not in STOPWORDS and tokens[at] != "said":
+        if tokens[at].islower() and content_terms(tokens[at]):
+            counted.append(tokens[at])
+        at += 1
+    if at < len(tokens) and tokens[at] in _RELATIVES:
+        at += 1
+    while at < len(tokens) and tokens[at] in _AUXILIARIES:
+        at += 1
+    verb = tokens[at] if at < len(tokens) else ""
+    if counted and verb.isalpha() and verb.islower() and verb not in STOPWORDS:
+        return counted, verb
+    return counted, None
 
 
-_IDENTITY = re.compile(r"\bwho (?:is|was|are|were)\b(.*)", re.IGNORECASE | re.DOTALL)
+FIGURE_REACH = 4  # words from a figure to the noun it counts: "two former senior officials"
+
+
+def figure_counts(
+    nouns: Sequence[str], text: str, similarity: Callable[[list[str], list[str]], np.ndarray]
+) -> bool:
+    """Whether a figure in `text` counts one of `nouns`: the noun (or a word of close meaning)
+    follows the figure within `FIGURE_REACH` words.
+
+    >>> same = lambda a, b: np.array([[float(x[:5] == y[:5]) for y in b] for x in a])
+    >>> figure_counts(["sources"], "Three of the sources said so", same)
+    True
+    >>> figure_counts(["votes"], "re-elected in March for a new six-year term", same)
+    False
+    """
+    tokens = words(text)
+    for at, token in enumerate(tokens):
+        if not (token[0].isdigit() or token in _NUMBER_WORDS):
+            continue
+        following = [w for w in tokens[at + 1 : at + 1 + FIGURE_REACH] if w not in STOPWORDS]
+        if not following:
+            continue
+        if any(stem(n) == stem(w) for n in nouns for w in following):
+            return True
+        if similarity(list(nouns), following).max() >= WORD_MATCH:
+            return True
+    return False
+
+
+_IDENTITY = re.compile(
+    r"\b(?:who (?:is|was)|(?:what|which) (?:is|was) the name of)\b(.*)", re.IGNORECASE | re.DOTALL
+)
 
 
 def asked_role(question: str) -> list[str]:
-    """For "who is/was <role>" questions, the role's words; else []. The role is the noun
-    phrase after the verb (names and possessives skipped) when it ends in a role word.
+    """For "who is <role>" and "what is the name of <role>" questions, the role's words; else
+    []. The role is the noun phrase after the verb (names and possessives skipped; "of" joins
+    its parts) when it has a singular role word in it.
 
     >>> asked_role("Who is Ukraine's foreign minister?")
     ['foreign', 'minister']
-    >>> asked_role("Who was quoted as saying it?"), asked_role("Who said it?")
+    >>> asked_role("What is the name of Putin's chief of staff?")
+    ['chief', 'staff']
+    >>> asked_role("Who was quoted as saying it?"), asked_role("Who are the sources?")
     ([], [])
     """
     match = _IDENTITY.search(question)
     if not match:
         return []
     phrase: list[str] = []
-    for token in re.findall(r"[\w’'-]+", match.group(1)):
-        word = re.sub(r"['’]s?$", "", token)
-        if word.lower() in ("the", "a", "an", "new", "current", "former") or word[:1].isupper():
+    tokens = [re.sub(r"['’]s?$", "", t) for t in re.findall(r"[\w’'-]+", match.group(1))]
+    for at, word in enumerate(tokens):
+        lowered = word.lower()
+        if lowered in ("the", "a", "an", "new", "current", "former") or word[:1].isupper():
             continue
-        if word.lower() in STOPWORDS:
+        joins = lowered == "of" and phrase and at + 1 < len(tokens) and tokens[at + 1].islower()
+        if joins:
+            continue
+        if lowered in STOPWORDS:
             break
-        phrase.append(word.lower())
-    return phrase if phrase and phrase[-1] in _ROLE_WORDS else []
+        phrase.append(lowered)
+    singular_roles = [w for w in phrase if w in _ROLE_WORDS and not w.endswith("s")]
+    return phrase if singular_roles else []
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -339,3 +405,30 @@ def absent_entities(
         if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):
             missing.append(entity)
     return missing
+
+
+def uncovered_entities(question: str, text: str) -> list[str]:
+    """Question entities (see `question_entities`) that `text` does not mention.
+
+    >>> uncovered_entities("What did Peskov say about the Gaza Strip?", "the situation in Gaza")
+    ['Peskov', 'Strip']
+    """
+    return [e for e in question_entities(question) if not covers(e, text)]
+
+
+_SUBJECT = re.compile(
+    r"\b(?i:what|when|where|why|how|which \w+)\s+(?:did|does|do|has|have|had|will|would|could)"
+    r"\s+(?:the\s+)?((?:[A-Z][\w’'.-]*\s+)+)"
+)
+
+
+def asked_subject(question: str) -> str | None:
+    """Who or what acts in a "what/when/... did <Name> <verb>" question: the name's last word.
+
+    >>> asked_subject("What did Dmitry Peskov say about Gaza?"), asked_subject("Who said it?")
+    ('Peskov', None)
+    >>> asked_subject("When did the NYT report it?")
+    'NYT'
+    """
+    match = _SUBJECT.search(question)
+    return re.sub(r"['’]s?$", "", match.group(1).split()[-1]) if match else None

@@ -44,12 +44,17 @@ def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
     >>> c = RetrievedChunk("i", "a.txt", 10, 46, text, None, None, None, 1)
     >>> [(e.start, e.end, e.text) for e in chunk_sentences([c])]
     [(10, 30, 'Cats eat fish daily.')]
+    >>> said = "Peskov met reporters. He said no eternal war."
+    >>> two = RetrievedChunk("j", "b.txt", 0, 40, said, None, None, None, 1)
+    >>> [e.before for e in chunk_sentences([two])]
+    ['', 'Peskov met reporters.']
     """
     seen: set[tuple[str, int]] = set()
     found: list[Evidence] = []
     for chunk in chunks:
+        before = ""
         for start, end in split_sentences(chunk.text):
-            text = chunk.text[start:end]
+            text, previous, before = chunk.text[start:end], before, chunk.text[start:end]
             key = (chunk.source, chunk.start + start)
             if key in seen or len(stems(text)) < MIN_SENTENCE_TERMS:
                 continue
@@ -63,6 +68,7 @@ def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
                     chunk.start + start,
                     chunk.start + end,
                     text,
+                    before=previous,
                 )
             )
     return found

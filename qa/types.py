@@ -23,7 +23,8 @@ class Citation:
 class Evidence:
     """A sentence of a retrieved chunk, scored against the question.
 
-    `also` holds the same claim as other articles word it (near-duplicates), best first.
+    `also` holds the same claim as other articles word it (near-duplicates), best first;
+    `before` is the sentence before it in its chunk (who "he" is, who is speaking).
     """
 
     source: str
@@ -35,6 +36,7 @@ class Evidence:
     text: str
     score: float = 0.0
     also: tuple[Evidence, ...] = ()
+    before: str = ""
 
 
 @dataclass(frozen=True)
