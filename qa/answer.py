@@ -78,7 +78,7 @@ def with_disagreements(
     question: str, composed: Composed, evidence: list[Evidence]
 ) -> tuple[Composed, tuple[str, ...]]:
     """For questions about figures, cite other articles that give a different figure."""
-    if expected_kind(question) not in ("number", "amount") or not composed.citations:
+    if expected_kind(question) not in ("number", "share", "amount") or not composed.citations:
         return composed, ()
     first = composed.citations[0]
     cited = next((e for e in evidence if (e.source, e.start) == (first.source, first.start)), None)

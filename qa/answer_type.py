@@ -24,7 +24,7 @@ import numpy as np
 
 from qa.lexical import STOPWORDS, content_terms, stem, stems, words
 
-Kind = Literal["person", "name", "proper", "number", "amount", "date", "time"]
+Kind = Literal["person", "name", "proper", "number", "share", "amount", "date", "time"]
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -41,6 +41,7 @@ _AMOUNT_WORDS = _NUMBER_WORDS | frozenset(
     kilometer kilometers km bit little lot lots fraction dollars euros rubles pounds
     percent""".split()
 )
+_SHARE_WORDS = frozenset("percent half third quarter fraction majority minority most".split())
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 _ROLE_WORDS = frozenset(
     """official officials spokesman spokeswoman spokesperson source sources analyst analysts
@@ -90,8 +91,10 @@ def expected_kind(question: str) -> Kind | None:
         return "date"
     if re.match(r"(what|which) (is|was) the name\b", rest) or re.search(r"\bname the\b", q):
         return "name"
-    if re.match(r"how many\b|(what|which) (percentage|share|proportion|number|fraction)\b", rest):
+    if re.match(r"how many\b|(what|which) number\b", rest):
         return "number"
+    if re.match(r"(what|which) (percentage|share|proportion|fraction|part)\b", rest):
+        return "share"
     if re.match(r"how much\b", rest):
         return "amount"
     if _NAMED_CLASS_QUESTION.match(rest):
@@ -141,6 +144,8 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
             return bool(new_names)
         case "number":
             return any(w[0].isdigit() or w in _NUMBER_WORDS for w in new)
+        case "share":  # "what percentage / share": a percentage or a fraction
+            return any(w.endswith("%") or w in _SHARE_WORDS for w in new)
         case "amount":  # "how much": a quantity, not a year
             return any(
                 (w[0].isdigit() and not _YEAR.fullmatch(w)) or w in _AMOUNT_WORDS for w in new
@@ -429,6 +434,13 @@ def asked_subject(question: str) -> str | None:
     ('Peskov', None)
     >>> asked_subject("When did the NYT report it?")
     'NYT'
+    >>> asked_subject("What did the Kremlin spokesman say?") is None
+    True
     """
     match = _SUBJECT.search(question)
-    return re.sub(r"['’]s?$", "", match.group(1).split()[-1]) if match else None
+    if not match:
+        return None
+    after = question[match.end() :].split()
+    if after and after[0].lower().strip("?,.") in _ROLE_WORDS:  # "the Kremlin spokesman"
+        return None
+    return re.sub(r"['’]s?$", "", match.group(1).split()[-1])

@@ -128,6 +128,9 @@ def test_answer_kinds() -> None:
     assert expected_kind("What is the name of the official?") == "name"
     assert expected_kind("Why did they leave?") is None
     assert expected_kind("How much aid was approved?") == "amount"
+    assert expected_kind("What share of the vote did he get?") == "share"
+    assert supplies("What share of the vote did he get?", "he won 87% of the vote")
+    assert not supplies("What percentage of voters back him?", "three sources said so")
     assert supplies("How much ground will he give?", "not even an inch")
     assert supplies("How much aid was approved?", "$61 billion in aid")
     assert not supplies("How much aid was approved?", "aid was debated in 2022")
