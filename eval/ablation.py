@@ -54,7 +54,14 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
             ("qa.cite.MIN_SUPPORT", 0.0),
             ("qa.cite.SENTENCE_CLAIM_WORDS", 10_000),
         ],
-        "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, s: c)],
+        "no reranking (chunks in hybrid order)": [
+            ("qa.engine.rerank_chunks", lambda chunks, ranked: list(chunks))
+        ],
+        "no reworded-claim quoting": [("qa.cite.new_information", lambda claim, question: "")],
+        "no answer-fit checks (subject, role, counted thing)": [
+            ("qa.answer.line_fits", lambda question, line, similarity: True)
+        ],
+        "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, *rest: c)],
         "no abstention threshold": [("qa.answer.ABSTAIN_BELOW", float("-inf"))],
     }
 
@@ -101,8 +108,9 @@ def format_rows(rows: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.ablation", description=__doc__)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--questions", type=Path, default=DEFAULT_GOLD, help="a .jsonl gold file")
     args = parser.parse_args(argv)
-    questions = load_gold(DEFAULT_GOLD)[: args.limit]
+    questions = load_gold(args.questions)[: args.limit]
     print(format_rows(run_ablation(load_settings(), questions)))
     return 0
 

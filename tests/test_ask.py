@@ -71,3 +71,35 @@ def test_ask_works_with_the_network_blocked(tmp_path: Path) -> None:
     finally:
         pytest_socket.enable_socket()
     assert "Peskov" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("answerable", "expected", "near_miss"),
+    [
+        (
+            "How many Ukrainian civilians were evacuated from the Kharkiv region?",
+            "11,000",
+            "How many Ukrainian civilians were killed in the Kharkiv region?",
+        ),
+        ("Who is the Kremlin spokesman?", "Peskov", "Who is the Kremlin chief of staff?"),
+        (
+            "What did Peskov say Russia does not want?",
+            "eternal",
+            "What did Peskov say about the Gaza Strip?",
+        ),
+        (
+            "What share of Ukraine's territory does Russia control?",
+            "%",
+            "What percentage of Russians support the war?",
+        ),
+    ],
+)
+def test_near_miss_questions_abstain_while_their_answerable_twins_answer(  # type: ignore[no-untyped-def]
+    bundled_settings, answerable: str, expected: str, near_miss: str
+) -> None:
+    """The near miss shares the topic and most words with an answerable question, but the
+    articles never say it: a line about evacuations does not say how many were killed."""
+    answer = ask(answerable, settings=bundled_settings)
+    assert not answer.abstained and expected in answer.text, answer
+    missed = ask(near_miss, settings=bundled_settings)
+    assert missed.abstained and missed.citations == [], missed
