@@ -3,8 +3,10 @@
 `stream_answer` yields events: `Rewritten` (when a follow-up was made standalone), `Token`s as
 the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator
 and returns that answer. Steps: check the question, rewrite a follow-up, retrieve and rank
-evidence sentences, abstain when none is close enough, generate from the top sentences, then
-verify the claim and cite (see `qa.cite`).
+evidence sentences, abstain when none is close enough, generate from the top sentences, verify
+the claim and cite (see `qa.cite`), then check that the cited line supplies the kind of answer
+asked for and fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown
+line does.
 """
 
 from __future__ import annotations
