@@ -296,6 +296,7 @@ class QuestionResult:
     generation_s: float | None
     total_s: float | None
     generated_tokens: int | None
+    gold_spans: int = 0  # evidence spans the gold question gives (0: evidence is not scored)
 
     @property
     def answerable(self) -> bool:
@@ -343,6 +344,7 @@ def score_question(
         generation_s=latency.generation_s,
         total_s=latency.total_s,
         generated_tokens=latency.generated_tokens,
+        gold_spans=len(spans),
     )
 
 
@@ -368,7 +370,8 @@ def _answer_summary(
 def _retrieval_summary(answerable: list[QuestionResult]) -> Summary:
     summary: Summary = {}
     for level in ("article", "evidence"):
-        ranks = [getattr(r, f"{level}_rank") for r in answerable]
+        scored = [r for r in answerable if level == "article" or r.gold_spans]
+        ranks = [getattr(r, f"{level}_rank") for r in scored]
         for k in HIT_KS:
             summary[f"{level}_hit@{k}"] = _mean(float(bool(rank and rank <= k)) for rank in ranks)
         summary[f"{level}_mrr"] = _mean(reciprocal_rank(rank) for rank in ranks)
@@ -385,7 +388,9 @@ def _citation_summary(results: list[QuestionResult]) -> Summary:
     return {
         "citation_precision_article": _mean(r.precision_article for r in answered),
         "citation_recall_article": _mean(r.recall_article for r in answerable),
-        "citation_precision_evidence": _mean(r.precision_evidence for r in answered),
+        "citation_precision_evidence": _mean(
+            r.precision_evidence for r in answered if r.gold_spans or not r.answerable
+        ),
         "citation_recall_evidence": _mean(r.recall_evidence for r in answerable),
         "verbatim_share": _ratio(sum(r.verbatim_citations for r in results), citations),
         "answers_with_verbatim_quote": _mean(

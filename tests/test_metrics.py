@@ -223,6 +223,7 @@ def test_score_question_answerable() -> None:
         generation_s=1.0,
         total_s=1.1,
         generated_tokens=10,
+        gold_spans=1,
     )
     assert result.answerable
 
@@ -271,8 +272,17 @@ def _result(**fields: object) -> QuestionResult:
         generation_s=None,
         total_s=None,
         generated_tokens=None,
+        gold_spans=1,
     )
     return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def test_questions_without_gold_spans_are_left_out_of_evidence_metrics() -> None:
+    with_span = _result(evidence_rank=1, article_rank=1)
+    without = _result(evidence_rank=None, article_rank=1, gold_spans=0)
+    summary = summarize([with_span, without])
+    assert summary["evidence_hit@1"] == 1.0 and summary["article_hit@1"] == 1.0
+    assert summarize([without])["evidence_hit@1"] is None
 
 
 def test_summarize_worked_example() -> None:
