@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
-
-import numpy as np
+from collections.abc import Iterator, Sequence
 
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
+    Similarity,
     asked_role,
     asked_subject,
     counted_terms,
@@ -40,7 +39,6 @@ from qa.prompts import STOP, build_answer_prompt
 from qa.rewrite import rewrite_followup
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
-Similarity = Callable[[list[str], list[str]], np.ndarray]
 ABSTAIN_TEXT = "The articles do not answer this question."
 ABSTAIN_BELOW = 0.5  # best evidence score (cosine + lexical coverage); calibrated on the eval set
 EVIDENCE_SHOWN = 3

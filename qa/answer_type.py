@@ -162,6 +162,7 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
 
 
 WORD_MATCH = 0.5  # cosine of two single-word embeddings that counts as the same meaning
+Similarity = Callable[[list[str], list[str]], np.ndarray]  # cosine of each term to each word
 _COUNT_QUESTION = re.compile(r"\bhow many\b(.*)", re.IGNORECASE | re.DOTALL)
 
 
@@ -206,9 +207,7 @@ def counted_terms(question: str) -> tuple[list[str], str | None]:
 FIGURE_REACH = 4  # words from a figure to the noun it counts: "two former senior officials"
 
 
-def figure_counts(
-    nouns: Sequence[str], text: str, similarity: Callable[[list[str], list[str]], np.ndarray]
-) -> bool:
+def figure_counts(nouns: Sequence[str], text: str, similarity: Similarity) -> bool:
     """Whether a figure in `text` counts one of `nouns`: the noun (or a word of close meaning)
     follows the figure within `FIGURE_REACH` words.
 
@@ -300,11 +299,7 @@ def new_full_names(question: str, text: str) -> list[str]:
     return [n for n in names(text) if len(n.split()) >= 2 and not set(words(n)) & asked]
 
 
-def unmatched_terms(
-    terms: Sequence[str],
-    text: str,
-    similarity: Callable[[list[str], list[str]], np.ndarray],
-) -> list[str]:
+def unmatched_terms(terms: Sequence[str], text: str, similarity: Similarity) -> list[str]:
     """The terms `text` has neither as a word stem nor as a word of close meaning
     (`similarity` gives the cosine of each term against each word of the text).
 
@@ -410,15 +405,6 @@ def absent_entities(
         if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):
             missing.append(entity)
     return missing
-
-
-def uncovered_entities(question: str, text: str) -> list[str]:
-    """Question entities (see `question_entities`) that `text` does not mention.
-
-    >>> uncovered_entities("What did Peskov say about the Gaza Strip?", "the situation in Gaza")
-    ['Peskov', 'Strip']
-    """
-    return [e for e in question_entities(question) if not covers(e, text)]
 
 
 _SUBJECT = re.compile(
