@@ -19,6 +19,7 @@ from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
     Similarity,
+    amount_of,
     asked_role,
     asked_subject,
     counted_terms,
@@ -124,7 +125,8 @@ def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
     - for "who is <role>" / "what is the name of <role>", it names that role;
     - for "how many <things> <verb>", a figure in it counts the things, and it speaks of
       what happened to them (the verb, or a word of close meaning), so "three sources said"
-      does not answer "how many reservists were called up".
+      does not answer "how many reservists were called up"; for "how much <thing>", it gives
+      a unit, a sum of money or a figure of that thing.
     """
     metadata = {"title": line.title, "outlet": line.outlet, "date": line.date}
     subject = asked_subject(question)
@@ -134,7 +136,8 @@ def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
     if role and not names_role(role, line.text):
         return False
     nouns, verb = counted_terms(question)
-    if nouns and not figure_counts(nouns, line.text, similarity):
+    counts = amount_of if expected_kind(question) == "amount" else figure_counts
+    if nouns and not counts(nouns, line.text, similarity):
         return False
     return not verb or not unmatched_terms([verb], line.text, similarity)
 

@@ -36,11 +36,12 @@ _NUMBER_WORDS = frozenset(
     ninety hundred hundreds thousand thousands million millions billion billions dozen dozens
     half quarter third percent""".split()
 )
-_AMOUNT_WORDS = _NUMBER_WORDS | frozenset(
+_UNIT_WORDS = frozenset(
     """inch inches foot feet mile miles metre metres meter meters kilometre kilometres
     kilometer kilometers km bit little lot lots fraction dollars euros rubles pounds
     percent""".split()
 )
+_AMOUNT_WORDS = _NUMBER_WORDS | _UNIT_WORDS
 _SHARE_WORDS = frozenset("percent half third quarter fraction majority minority most".split())
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 _ROLE_WORDS = frozenset(
@@ -163,7 +164,7 @@ def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
 
 WORD_MATCH = 0.5  # cosine of two single-word embeddings that counts as the same meaning
 Similarity = Callable[[list[str], list[str]], np.ndarray]  # cosine of each term to each word
-_COUNT_QUESTION = re.compile(r"\bhow many\b(.*)", re.IGNORECASE | re.DOTALL)
+_COUNT_QUESTION = re.compile(r"\bhow (?:many|much)\b(.*)", re.IGNORECASE | re.DOTALL)
 
 
 _AUXILIARIES = frozenset("is are was were be been being has have had".split())
@@ -171,7 +172,7 @@ _RELATIVES = frozenset("who that which".split())
 
 
 def counted_terms(question: str) -> tuple[list[str], str | None]:
-    """What a "how many" question counts: the common nouns and adjectives right after it (up
+    """What a "how many / how much" question counts: the nouns and adjectives right after it (up
     to the first function word; names are left to the entity checks), and what happened to
     them, when a verb follows directly or after "were", "had been", "who" and the like.
 
@@ -229,6 +230,21 @@ def figure_counts(nouns: Sequence[str], text: str, similarity: Similarity) -> bo
         if similarity(list(nouns), following).max() >= WORD_MATCH:
             return True
     return False
+
+
+def amount_of(nouns: Sequence[str], text: str, similarity: Similarity) -> bool:
+    """Whether `text` gives an amount of `nouns` ("how much ground"): a unit or a sum of
+    money, or a figure that counts the nouns; not a figure of something else.
+
+    >>> same = lambda a, b: np.array([[float(x[:5] == y[:5]) for y in b] for x in a])
+    >>> amount_of(["ground"], "unwilling to back down even an inch", same)
+    True
+    >>> amount_of(["money"], "two of the sources said so", same)
+    False
+    """
+    if set(words(text)) & _UNIT_WORDS or re.search(r"[$€£]\s?\d", text):
+        return True
+    return figure_counts(nouns, text, similarity)
 
 
 _IDENTITY = re.compile(
