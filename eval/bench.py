@@ -31,12 +31,10 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -47,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import percentile
+from eval.servers import ServerStartError, free_port, wait_until_answering
 from index.errors import NewsQAError
 from index.settings import Settings, load_settings
 
@@ -419,23 +418,11 @@ def measure_retrieval(
     return StepResult(tuple(rows), (note,))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_for_heartbeat(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"chroma run exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise BenchError(f"chroma run did not answer at {url} within {seconds:.0f} s")
+    try:
+        wait_until_answering(f"{url}/api/v2/heartbeat", process, seconds, name="chroma run")
+    except ServerStartError as exc:
+        raise BenchError(str(exc)) from None
 
 
 def stop_and_measure(process: subprocess.Popen[bytes]) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import sys
 import threading
@@ -19,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from eval.servers import free_port
 
 GOLD = Path(__file__).with_name("gold.jsonl")
 
@@ -51,12 +52,6 @@ def _questions(count: int) -> list[str]:
     return [lines[i % len(lines)] for i in range(count)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run_load(settings: Any, *, clients: int, questions: int, time_limit_s: float) -> LoadReport:
     """Serve the app, hit it with `clients` concurrent sessions, stop it, report."""
     from gradio_client import Client
@@ -65,7 +60,7 @@ def run_load(settings: Any, *, clients: int, questions: int, time_limit_s: float
     from qa.engine import get_engine
 
     get_engine(settings).llm  # load everything before the clock starts  # noqa: B018
-    port = _free_port()
+    port = free_port()
     app = serve(settings, host="127.0.0.1", port=port, block=False)
     url = f"http://127.0.0.1:{port}/"
     todo = _questions(questions)

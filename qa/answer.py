@@ -75,15 +75,20 @@ def without_repeats(
     return fresh + [e for e in evidence if e not in fresh]
 
 
+def cited_line(composed: Composed, lines: list[Evidence]) -> Evidence | None:
+    """The line among `lines` that the answer's first citation quotes."""
+    if not composed.citations:
+        return None
+    first = composed.citations[0]
+    return next((e for e in lines if (e.source, e.start) == (first.source, first.start)), None)
+
+
 def with_disagreements(
     question: str, composed: Composed, evidence: list[Evidence]
 ) -> tuple[Composed, tuple[str, ...]]:
     """For questions about figures, cite other articles that give a different figure."""
-    if expected_kind(question) not in ("number", "share", "amount") or not composed.citations:
-        return composed, ()
-    first = composed.citations[0]
-    cited = next((e for e in evidence if (e.source, e.start) == (first.source, first.start)), None)
-    if cited is None:
+    cited = cited_line(composed, evidence)
+    if expected_kind(question) not in ("number", "share", "amount") or cited is None:
         return composed, ()
     pool = [line for head in evidence[:DISAGREEMENT_POOL] for line in (head, *head.also)]
     differing = disagreeing(stems(question), cited, pool)
@@ -99,15 +104,7 @@ def answers_the_kind(
     figure for "how many", ...) from a line that fits the question; else the first shown line
     that does, quoted; else None. See `line_fits`."""
     kind = expected_kind(question)
-    cited = next(
-        (
-            e
-            for e in shown
-            for c in composed.citations[:1]
-            if (e.source, e.start) == (c.source, c.start)
-        ),
-        None,
-    )
+    cited = cited_line(composed, shown)
     claim = MARKER.sub("", composed.text)
     if cited and supplies(question, claim, kind) and line_fits(question, cited, similarity):
         return composed

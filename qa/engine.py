@@ -102,27 +102,24 @@ class Engine:
 
     def embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Vectors of sentences, cached: the same article sentences recur across questions."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            if len(self._vectors) > _SENTENCE_CACHE_LIMIT:
-                self._vectors.clear()
-            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
-                self._vectors[text] = vector
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self._vectors[t] for t in texts])
+        return self._encoded(self._vectors, texts)
 
     def word_similarity(self, terms: list[str], words: list[str]) -> np.ndarray:
         """Cosine of each term's embedding against each word's (single words, cached)."""
-        missing = [w for w in dict.fromkeys([*terms, *words]) if w not in self._word_vectors]
+        vectors = self._encoded(self._word_vectors, [*terms, *words])
+        return vectors[: len(terms)] @ vectors[len(terms) :].T
+
+    def _encoded(self, cache: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+        """The texts' vectors, encoding only those `cache` lacks (emptied when it is full)."""
+        if len(cache) > _SENTENCE_CACHE_LIMIT:
+            cache.clear()
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
         if missing:
-            if len(self._word_vectors) > _SENTENCE_CACHE_LIMIT:
-                self._word_vectors.clear()
-            for word, vector in zip(missing, self.encoder.encode(missing), strict=True):
-                self._word_vectors[word] = vector
-        term_vectors = np.stack([self._word_vectors[t] for t in terms])
-        word_vectors = np.stack([self._word_vectors[w] for w in words])
-        return term_vectors @ word_vectors.T
+            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
+                cache[text] = vector
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([cache[t] for t in texts])
 
     @property
     def retriever(self) -> Any:

@@ -8,35 +8,22 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from eval.servers import free_port, wait_until_answering
 from index.errors import BackendError, StoreError
 from index.ingest import ingest
 from index.settings import load_settings
 from qa.answer import stream_answer
 from qa.engine import forget_engines, load_engine
 from qa.types import Final, Token
-from tests.conftest import BUNDLED_CORPUS, free_port
+from tests.conftest import BUNDLED_CORPUS
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 BIN = Path(sys.executable).parent
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {seconds}s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -60,7 +47,9 @@ def _start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
         str(port),
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", process, 60)
+    wait_until_answering(
+        f"http://127.0.0.1:{port}/api/v2/heartbeat", process, 60, name="chroma run"
+    )
     return process
 
 
@@ -117,7 +106,9 @@ def _start_llama_server(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait_for(f"http://127.0.0.1:{port}/v1/models", process, 120)
+    wait_until_answering(
+        f"http://127.0.0.1:{port}/v1/models", process, 120, name="llama_cpp.server"
+    )
     return process
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ARTIFACTS, free_port
+from eval.servers import free_port
+from tests.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
