@@ -68,19 +68,34 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
 
 
-def answer_correct(answer_text: str, accepted: Iterable[str]) -> bool:
+_FUNCTION_WORDS = frozenset({"a", "an", "the", "of", "and", "in", "on", "at", "to", "for", "'s"})
+
+
+def answer_correct(answer_text: str, accepted: Iterable[str], *, by_words: bool = False) -> bool:
     """Whether some accepted alias occurs in the answer, after `normalize`, starting at a word
     start: "Crimea" is found in "the Crimean peninsula", "two" is not found in "network".
+    With `by_words` (the outside sets' rule), an alias also counts when every content word of
+    it occurs in the answer, in any order: "Pope Benedict XVI" in "Benedict XVI, the pope".
 
     >>> answer_correct("Dmitry Peskov [1]", ["Peskov"]), answer_correct("network", ["two"])
     (True, False)
+    >>> answer_correct("Benedict XVI, the former pope", ["Pope Benedict XVI"], by_words=True)
+    True
     """
     text = normalize(strip_markers(answer_text))
     for alias in accepted:
         wanted = normalize(alias)
         if wanted and re.search(rf"(?<!\w){re.escape(wanted)}", text):
             return True
+        if by_words and _has_every_word(text, wanted):
+            return True
     return False
+
+
+def _has_every_word(text: str, alias: str) -> bool:
+    words = [w for w in re.findall(r"[\w'%$.-]+", alias) if w.strip(".-") not in _FUNCTION_WORDS]
+    words = [w.strip(".-") for w in words if w.strip(".-")]
+    return bool(words) and all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in words)
 
 
 def squad_tokens(text: str) -> list[str]:
@@ -255,6 +270,7 @@ class GoldQuestion:
     evidence: tuple[tuple[str, str], ...]
     kind: str
     history: tuple[tuple[str, str], ...] = ()
+    by_words: bool = False  # an answer also counts when it has every content word of an alias
 
     @property
     def answerable(self) -> bool:
@@ -269,6 +285,7 @@ class Latency:
     generation_s: float | None
     total_s: float | None
     generated_tokens: int | None
+    first_token_s: float | None = None  # question in, first generated text out
 
 
 @dataclass(frozen=True)
@@ -297,6 +314,7 @@ class QuestionResult:
     total_s: float | None
     generated_tokens: int | None
     gold_spans: int = 0  # evidence spans the gold question gives (0: evidence is not scored)
+    first_token_s: float | None = None
 
     @property
     def answerable(self) -> bool:
@@ -330,7 +348,11 @@ def score_question(
         answer=produced.text,
         abstained=produced.abstained,
         expected=gold.answers,
-        correct=(answer_correct(produced.text, gold.answers) if answerable else produced.abstained),
+        correct=(
+            answer_correct(produced.text, gold.answers, by_words=gold.by_words)
+            if answerable
+            else produced.abstained
+        ),
         f1=token_f1(produced.text, gold.answers) if answerable else None,
         article_rank=article_rank(produced.retrieved, gold.articles) if answerable else None,
         evidence_rank=evidence_rank(produced.retrieved, spans) if answerable else None,
@@ -345,6 +367,7 @@ def score_question(
         total_s=latency.total_s,
         generated_tokens=latency.generated_tokens,
         gold_spans=len(spans),
+        first_token_s=latency.first_token_s,
     )
 
 
@@ -407,6 +430,7 @@ def _latency_summary(results: list[QuestionResult]) -> Summary:
             r.generation_s for r in results if r.generation_s is not None and not r.abstained
         ],
         "total": [r.total_s for r in results if r.total_s is not None],
+        "first_token": [r.first_token_s for r in results if r.first_token_s is not None],
     }
     summary: Summary = {}
     for stage, values in stages.items():

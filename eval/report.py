@@ -49,6 +49,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("generation_p95_s", "generation p95", "s"),
     ("total_p50_s", "total p50", "s"),
     ("total_p95_s", "total p95", "s"),
+    ("first_token_p50_s", "first token p50 (answers that generated)", "s"),
     ("tokens_per_s", "generated tokens / s", "rate"),
 )
 CHART_METRICS = (

@@ -54,6 +54,9 @@ REPORTED_SETTINGS = (
 )
 
 
+OUTSIDE_KINDS = {"fact": "answerable", "abstain": "unanswerable"}
+
+
 class GoldFileError(NewsQAError):
     """The questions file is missing or a line of it is not a valid gold question."""
 
@@ -120,18 +123,23 @@ def parse_gold_line(line: str) -> GoldQuestion:
     for field in ("id", "question"):
         if not isinstance(item.get(field), str) or not item[field].strip():
             raise ValueError(f"{field!r} must be a non-empty string")
-    answers = _strings(item.get("answers"), "answers")
+    outside = "gold" in item  # the outside sets' format: {"id","question","answers","kind","gold"}
+    answers = _strings(item.get("answers", [] if outside else None), "answers")
     kind = item.get("kind", "answerable" if answers else "unanswerable")
     if not isinstance(kind, str):
         raise ValueError("'kind' must be a string")
+    kind = OUTSIDE_KINDS.get(kind, kind) if outside else kind
+    if outside and (kind == "answerable") != bool(answers):
+        raise ValueError("a 'fact' question needs answers and an 'abstain' question none")
     return GoldQuestion(
         id=item["id"],
         question=item["question"],
         answers=answers,
-        articles=_strings(item.get("articles", []), "articles"),
+        articles=_strings(item.get("gold" if outside else "articles", []), "articles"),
         evidence=_pairs(item.get("evidence", []), "evidence", ("article", "text")),
         kind=kind,
         history=_pairs(item.get("history", []), "history"),
+        by_words=outside,
     )
 
 
@@ -191,7 +199,11 @@ def answer_with_newsqa(engine: Any, gold: GoldQuestion) -> SystemAnswer:
         citations=tuple(answer.citations),
         retrieved=tuple(Span(c.source, c.start, c.end) for c in chunks),
         latency=Latency(
-            timings.retrieval_s, timings.generation_s, timings.total_s, timings.generated_tokens
+            timings.retrieval_s,
+            timings.generation_s,
+            timings.total_s,
+            timings.generated_tokens,
+            timings.first_token_s,
         ),
     )
 
@@ -246,15 +258,64 @@ def run_eval(settings: Settings, questions: Sequence[GoldQuestion], *, baseline:
     return EvalRun(started, {k: str(v) for k, v in shown.items()}, tuple(systems))
 
 
+def spread_sample(questions: Sequence[GoldQuestion], size: int) -> list[GoldQuestion]:
+    """`size` questions taken at an even stride through the file (a slice of every week and
+    kind, not just the first ones); the same file gives the same sample.
+
+    >>> [q.id for q in spread_sample([parse_gold_line(f'{{"id": "{i}", "question": "q", '
+    ...     f'"answers": []}}') for i in range(10)], 3)]
+    ['0', '3', '6']
+    """
+    if size < 1:
+        raise GoldFileError(f"--sample must be at least 1, got {size}")
+    stride = max(1, len(questions) // size)
+    return list(questions[::stride][:size])
+
+
+def scratch_store(corpus: Path) -> Path:
+    """Where `--corpus` runs keep their index: one folder per corpus under the user's cache,
+    never the user's own store, kept between runs so an unchanged corpus is not re-embedded.
+
+    >>> scratch_store(Path("/data/news")).parent.name
+    'eval-stores'
+    """
+    import hashlib
+
+    resolved = corpus.resolve()
+    digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    name = f"{resolved.parent.name}-{resolved.name}-{digest}"
+    return Path.home() / ".cache" / "newsqa" / "eval-stores" / name
+
+
+def _ingest_scratch(settings: Settings) -> None:
+    from index.ingest import ingest
+
+    report = ingest(settings)
+    print(
+        f"{settings.corpus_dir}: {report.files_seen} articles, {report.chunks_embedded} chunks "
+        f"embedded, {report.chunks_total} in the scratch store {settings.store_dir}",
+        file=sys.stderr,
+    )
+
+
 def main(args: argparse.Namespace) -> int:
-    """`newsqa eval`: run the gold set, write eval/runs/<UTC time>/, print the summary."""
+    """`newsqa eval`: run the gold set (or `--questions` over `--corpus`), write
+    eval/runs/<UTC time>/, print the summary."""
     from eval.report import format_summary_table, write_report
 
     if args.limit is not None and args.limit < 1:
         raise GoldFileError(f"--limit must be at least 1, got {args.limit}")
     settings = load_settings()
+    if args.corpus:
+        corpus = Path(args.corpus)
+        if not corpus.is_dir():
+            raise GoldFileError(f"--corpus: no folder at {corpus}")
+        store = Path(args.store) if args.store else scratch_store(corpus)
+        settings = settings.model_copy(update={"corpus_dir": corpus, "store_dir": store})
+        _ingest_scratch(settings)
     questions = load_gold(Path(args.questions) if args.questions else DEFAULT_GOLD)
     questions = questions[: args.limit] if args.limit else questions
+    questions = spread_sample(questions, args.sample) if args.sample else questions
     run = run_eval(settings, questions, baseline=args.baseline)
     folder = write_report(run, Path(args.out))
     print(format_summary_table(run))

@@ -22,7 +22,7 @@ from index.clean import CleanArticle, Paragraph
 
 # Bump when cleaning or chunking changes what a file turns into: every file is then re-chunked
 # and re-embedded by the next ingest instead of keeping chunks made by the old rules.
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Chunk:
     start: int
     end: int
     text: str
+    furniture: bool = False  # cut from text cleaning dropped: searchable, ranked down
 
 
 def content_digest(raw: str, *, chunk_tokens: int, chunk_overlap: int) -> str:
@@ -65,6 +66,13 @@ def group_sections(article: CleanArticle, raw: str) -> list[tuple[int, int]]:
     return [(run[0].start, run[-1].end) for run in sections]
 
 
+# Dropped text that may still hold a fact (a donation appeal that says the outlet was branded
+# a "foreign agent", a paragraph after the story's end): chunked apart from the story text,
+# marked, and ranked below it by `qa.evidence`. Bylines, dates, credits, ids, comment forms,
+# section labels and duplicates hold nothing to ask about.
+SEARCHABLE_FURNITURE = frozenset({"appeal", "after end of story"})
+
+
 def chunk_article(
     article: CleanArticle,
     raw: str,
@@ -73,7 +81,8 @@ def chunk_article(
     chunk_overlap: int,
     tokenizer: Callable[[str], list[int]],
 ) -> list[Chunk]:
-    """Chunks of the article's kept text, in file order, with verbatim offsets."""
+    """Chunks of the article's kept text, in file order, then of its searchable furniture,
+    all with verbatim offsets."""
     splitter = SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=chunk_overlap,
@@ -82,7 +91,9 @@ def chunk_article(
     )
     digest = content_digest(raw, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
     chunks: list[Chunk] = []
-    for section_start, section_end in group_sections(article, raw):
+    furniture = [(p.start, p.end) for p, why in article.dropped if why in SEARCHABLE_FURNITURE]
+    sections = [(*span, False) for span in group_sections(article, raw)]
+    for section_start, section_end, is_furniture in [*sections, *((*f, True) for f in furniture)]:
         section = raw[section_start:section_end]
         cursor = 0
         for piece in splitter.split_text(section):
@@ -100,6 +111,7 @@ def chunk_article(
                     start,
                     start + len(text),
                     text,
+                    is_furniture,
                 )
             )
             cursor = found + 1

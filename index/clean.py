@@ -1,11 +1,12 @@
 """Turn a raw news page into body paragraphs with exact offsets, plus title, outlet and date.
 
 Every kept paragraph is a verbatim slice of the raw text (`raw[start:end] == text`), so a quote
-cut from it can always be found again in the file. Cleaning only *drops* paragraphs; it never
-rewrites one. The rules are generic news-page rules (section labels, donation appeals, comment
-forms, bylines, photo credits, id/date lines, a trailing link list), not a list of known
-sentences. What it deliberately does not do: guess captions that carry no credit, or fix
-translation errors.
+cut from it can always be found again in the file. Cleaning only *drops* text (a caption keeps
+its words and loses its credit); it never rewrites any. The rules are generic news-page rules
+(section labels, donation appeals, comment forms, bylines, photo credits, id/date lines, a
+trailing link list), not a list of known sentences. Dropped appeals and text after the story
+stay searchable, ranked down (`index.chunk.SEARCHABLE_FURNITURE`). What it deliberately does
+not do: guess captions that carry no credit, or fix translation errors.
 
 >>> art = clean_article("a.txt", "Flash News\\nTitle here\\nBody one. Body two.\\nBy Editor\\n")
 >>> art.title, [p.text for p in art.paragraphs]
@@ -146,6 +147,26 @@ def classify_paragraph(text: str) -> str | None:
     return None
 
 
+def caption_words(paragraph: Paragraph) -> Paragraph | None:
+    """The words of a caption without its photo credit, when they make a sentence (three
+    words or more): what a caption says is story text, who took the photo is not.
+
+    >>> caption_words(Paragraph(10, 55, "Putin in Minsk on May 23, 2024. Kremlin photo"))
+    Paragraph(start=10, end=41, text='Putin in Minsk on May 23, 2024.')
+    >>> caption_words(Paragraph(0, 15, "Photo: Reuters")) is None
+    True
+    """
+    match = _CREDIT.search(paragraph.text)
+    if match is None:
+        return None
+    words = paragraph.text[: match.start()].rstrip()
+    if match.group().lstrip().startswith("."):  # the credit began after a full stop
+        words += "."
+    if len(words.split()) < 3:
+        return None
+    return Paragraph(paragraph.start, paragraph.start + len(words), words)
+
+
 def find_outlet(paragraphs: list[Paragraph]) -> str | None:
     """The publishing outlet, when the page names itself: a `Source:` line, a lead like
     `Afghan Voice Agency (AVA): ...`, a `Support The X!` appeal, or a `./VOA` signature.
@@ -184,6 +205,12 @@ def clean_article(source: str, raw: str) -> CleanArticle:
         normalized = " ".join(paragraph.text.lower().split())
         if reason is None and normalized in seen:
             reason = "duplicate"
+        if reason == "caption" and (words := caption_words(paragraph)):
+            kept.append(words)
+            paragraph, reason = (
+                Paragraph(words.end, paragraph.end, raw[words.end : paragraph.end]),
+                "credit",
+            )
         if reason is None:
             kept.append(paragraph)
             seen.add(normalized)

@@ -61,6 +61,7 @@ def chunk_metadata(chunk: Chunk, article: CleanArticle) -> dict[str, str | int]:
         "title": article.title or "",
         "outlet": article.outlet or "",
         "date": article.date or "",
+        "furniture": chunk.furniture,
     }
 
 

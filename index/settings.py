@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.errors import SettingsError
 
+LocalModel = Literal["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]
+
 
 class Settings(BaseSettings):
     """Every knob of newsqa; each has a default that works offline on the bundled corpus."""
@@ -37,8 +39,24 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, description="Overlap between chunks, in tokens.", ge=0, le=128)
     embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)
     llm: Literal["local", "openai"] = Field("local", description="Which LLM answers.")
+    local_model: LocalModel = Field(
+        "qwen2.5-coder-0.5b-instruct",
+        description="The local model: the bundled Gemma 3 270M base model, or a Qwen2.5-Coder "
+        "instruct model that `make models` assembled and verified.",
+    )
     llm_model_path: Path | None = Field(
-        None, description="A GGUF file; unset means the bundled Gemma 3 270M."
+        None,
+        description="A GGUF file; overrides local_model (a base model unless "
+        "NEWSQA_ANSWER_MODE=synthesis).",
+    )
+    llm_api: Literal["chat", "completions"] = Field(
+        "chat", description="Hosted server API: chat completions, or plain completions."
+    )
+    answer_mode: Literal["auto", "extractive", "synthesis"] = Field(
+        "auto",
+        description="extractive: a base model picks a line; synthesis: an instruct model "
+        "writes a short cited answer, every sentence verified. auto: synthesis for instruct "
+        "models (a Qwen local model, or a hosted chat API), extractive otherwise.",
     )
     llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (…/v1).")
     llm_model: str = Field("gemma-3-270m", description="Model name sent to the hosted server.")
@@ -68,6 +86,20 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.store_dir / "chroma"
+
+    @property
+    def instruct_model(self) -> bool:
+        """Whether the configured LLM takes chat messages (has a chat template)."""
+        if self.llm == "openai":
+            return self.llm_api == "chat"
+        return self.llm_model_path is None and self.local_model != "gemma-3-270m"
+
+    @property
+    def synthesis(self) -> bool:
+        """Whether answers are written by an instruct model (see `answer_mode`)."""
+        if self.answer_mode == "auto":
+            return self.instruct_model
+        return self.answer_mode == "synthesis"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -15,6 +15,8 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 
+from llama_index.core.base.llms.types import ChatMessage
+
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
@@ -36,8 +38,9 @@ from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
 from qa.lexical import stems
 from qa.llm import stream_text
-from qa.prompts import STOP, build_answer_prompt
+from qa.prompts import STOP, build_answer_prompt, build_synthesis_messages
 from qa.rewrite import rewrite_followup
+from qa.synthesis import sentence_windows, verify_reply
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
 ABSTAIN_TEXT = "The articles do not answer this question."
@@ -46,6 +49,7 @@ EVIDENCE_SHOWN = 3
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
+SYNTHESIS_PASSAGES = 4  # sentence windows an instruct model reads
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -169,22 +173,27 @@ def stream_answer(
         timings = Timings(total_s=time.perf_counter() - began)
         yield _abstained(asked, rewritten, timings, f"They never mention {', '.join(missing)}.")
         return
-    evidence = without_repeats(standalone, engine.find_evidence(standalone), history)
+    heads, sentences = engine.gather(standalone)
+    evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
     if not evidence or evidence[0].score < ABSTAIN_BELOW:
         yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
         return
+    if settings.synthesis:
+        yield from _synthesized(asked, standalone, rewritten, evidence, sentences, engine, began)
+        return
     shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= evidence[0].score - EVIDENCE_MARGIN]
     prompt = build_answer_prompt(standalone, [e.text for e in shown])
-    generated, pieces = "", 0
+    generated, pieces, first_token = "", 0, None
     limit = settings.max_answer_tokens
     for delta in stream_text(
         engine.llm, prompt, max_tokens=limit, stop=STOP, where=engine.llm_where
     ):
         generated, pieces = generated + delta, pieces + 1
+        first_token = first_token or time.perf_counter() - began
         yield Token(delta)
     done = time.perf_counter()
-    timings = Timings(retrieved - began, done - retrieved, done - began, pieces)
+    timings = Timings(retrieved - began, done - retrieved, done - began, pieces, first_token)
     composed = answers_the_kind(
         standalone,
         compose_answer(generated, shown, question=standalone),
@@ -196,6 +205,42 @@ def stream_answer(
         return
     composed, disagreement = with_disagreements(standalone, composed, evidence)
     notes = _notes(composed, disagreement)
+    yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
+
+
+def _synthesized(
+    asked: str,
+    standalone: str,
+    rewritten: str | None,
+    evidence: list[Evidence],
+    sentences: list[Evidence],
+    engine: Engine,
+    began: float,
+) -> Iterator[AnswerEvent]:
+    """An instruct model writes the answer from sentence windows; `qa.synthesis` keeps only
+    the sentences a passage supports, each citing its exact sentences."""
+    retrieved = time.perf_counter()
+    passages = sentence_windows(evidence[:SYNTHESIS_PASSAGES], sentences)
+    messages = [
+        ChatMessage(role=role, content=content)
+        for role, content in build_synthesis_messages(standalone, [p.shown() for p in passages])
+    ]
+    reply, pieces, first_token = "", 0, None
+    limit = engine.settings.max_answer_tokens
+    for delta in stream_text(
+        engine.llm, messages, max_tokens=limit, stop=[], where=engine.llm_where
+    ):
+        reply, pieces = reply + delta, pieces + 1
+        first_token = first_token or time.perf_counter() - began
+        yield Token(delta)
+    done = time.perf_counter()
+    timings = Timings(retrieved - began, done - retrieved, done - began, pieces, first_token)
+    verified = verify_reply(reply, standalone, passages)
+    if verified.composed is None:
+        yield _abstained(asked, rewritten, timings)
+        return
+    composed = verified.composed
+    notes = _notes(composed, ())
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 

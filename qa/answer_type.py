@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from qa.lexical import STOPWORDS, content_terms, stem, stems, words
+from qa.lexical import STOPWORDS, content_terms, fold_accents, stem, stems, words
 
 Kind = Literal["person", "name", "proper", "number", "share", "amount", "date", "time"]
 
@@ -397,7 +397,8 @@ def vocabulary_of(texts: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]
     words_found: set[str] = set()
     acronyms: set[str] = set()
     for text in texts:
-        words_found.update(w.replace(".", "") for w in re.findall(r"[\w.%]+", text.lower()))
+        folded = fold_accents(text.lower())
+        words_found.update(w.replace(".", "") for w in re.findall(r"[\w.%]+", folded))
         acronyms.update(_initials(text))
     return frozenset(words_found), frozenset(acronyms)
 
@@ -410,12 +411,14 @@ def absent_entities(
     >>> vocab, acr = vocabulary_of(["The New York Times said Russian troops left in 2023."])
     >>> absent_entities("Did the NYT say Russia or Kazakhstan sent troops in 2024?", vocab, acr)
     ['Kazakhstan', '2024']
+    >>> absent_entities("Who ate at Cote Basque?", *vocabulary_of(["Lunch at La Côte Basque."]))
+    []
     """
     missing = []
     for entity in question_entities(question):
         if entity.isupper() and len(entity) >= 2 and entity in acronyms:
             continue
-        word = entity.lower().replace(".", "")
+        word = fold_accents(entity.lower().replace(".", ""))
         if word in vocabulary:
             continue
         if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):

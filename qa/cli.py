@@ -148,8 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=cmd_chat)
 
     evaluate = commands.add_parser("eval", help="score answers against the gold set")
-    evaluate.add_argument("--limit", type=int, default=None)
+    evaluate.add_argument("--limit", type=int, default=None, help="the first N questions")
+    evaluate.add_argument("--sample", type=int, default=None, help="N questions spread evenly")
     evaluate.add_argument("--questions", default=None, help="a .jsonl gold file")
+    evaluate.add_argument(
+        "--corpus", default=None, help="answer from this folder (indexed into a scratch store)"
+    )
+    evaluate.add_argument("--store", default=None, help="the scratch store for --corpus")
     evaluate.add_argument(
         "--baseline", action="store_true", help="also run the stock llama-index pipeline"
     )

@@ -19,6 +19,7 @@ from qa.lexical import stems, weighted_overlap
 from qa.types import Evidence
 
 LEXICAL_WEIGHT = 1.0
+FURNITURE_PENALTY = 0.3  # page furniture (appeals, text after the story) ranks below story text
 NEAR_DUPLICATE_COSINE = 0.82
 NEAR_DUPLICATE_JACCARD = 0.5
 MIN_SENTENCE_TERMS = 3
@@ -35,6 +36,7 @@ class RetrievedChunk:
     outlet: str | None
     date: str | None
     score: float
+    furniture: bool = False
 
 
 def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
@@ -69,6 +71,7 @@ def chunk_sentences(chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
                     chunk.start + end,
                     text,
                     before=previous,
+                    furniture=chunk.furniture,
                 )
             )
     return found
@@ -100,8 +103,10 @@ def rank_evidence(
     scored = []
     for sentence, vector, cosine in zip(sentences, vectors, dense, strict=True):
         lexical = weighted_overlap(question, sentence.text, idf, unknown=unknown_idf)
-        score = float(cosine) + LEXICAL_WEIGHT * lexical
-        scored.append((replace(sentence, score=round(score, 4)), vector))
+        score = float(cosine) + LEXICAL_WEIGHT * lexical - FURNITURE_PENALTY * sentence.furniture
+        scored.append(
+            (replace(sentence, score=round(score, 4), cosine=round(float(cosine), 4)), vector)
+        )
     scored.sort(key=lambda pair: -pair[0].score)
     return scored
 

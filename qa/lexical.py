@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
@@ -24,6 +25,16 @@ STOPWORDS = frozenset(
     whether although though until since within without via per""".split()
 ) - {"said"}
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[%.,][0-9]+)*%?")
+
+
+def fold_accents(text: str) -> str:
+    """The text with accents taken off letters: "Côte Basque" -> "Cote Basque".
+
+    >>> fold_accents("Côte Zelenskyy Pelé")
+    'Cote Zelenskyy Pele'
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
     CompletionResponse,
     CompletionResponseGen,
     LLMMetadata,
 )
 from llama_index.core.llms import CustomLLM
-from llama_index.core.llms.callbacks import llm_completion_callback
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from pydantic import PrivateAttr
 
 from index.errors import BackendError, NewsQAError
@@ -43,11 +46,13 @@ def bundled_model_path() -> Path:
 
 
 class LocalGGUF(CustomLLM):
-    """A GGUF completion model run by llama-cpp-python, greedy (temperature 0)."""
+    """A GGUF model run by llama-cpp-python, greedy (temperature 0). With `chat`, chat
+    messages go through the model's own chat template (`create_chat_completion`)."""
 
     model_path: str
     n_threads: int = 2
     max_tokens: int = 64
+    chat_model: bool = False
     _llama: Any = PrivateAttr()
     _lock: threading.Lock = PrivateAttr()
 
@@ -75,7 +80,7 @@ class LocalGGUF(CustomLLM):
             context_window=CONTEXT_WINDOW,
             num_output=self.max_tokens,
             model_name=Path(self.model_path).name,
-            is_chat_model=False,
+            is_chat_model=self.chat_model,
         )
 
     def count_tokens(self, text: str) -> int:
@@ -117,18 +122,58 @@ class LocalGGUF(CustomLLM):
 
         return generate()
 
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        responses = list(self.stream_chat(messages, **kwargs))
+        return responses[-1] if responses else ChatResponse(message=ChatMessage(content=""))
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        if not self.chat_model:  # a base model: the messages as one completion prompt
+            return super().stream_chat(messages, **kwargs)
+        max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
+        wire = [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+        def generate() -> ChatResponseGen:
+            text = ""
+            with self._lock:
+                for part in self._llama.create_chat_completion(
+                    wire,
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    stop=kwargs.get("stop") or [],
+                    stream=True,
+                ):
+                    delta = part["choices"][0]["delta"].get("content") or ""
+                    text += delta
+                    yield ChatResponse(message=ChatMessage(content=text), delta=delta)
+
+        return generate()
+
+
+def local_model_path(settings: Settings) -> Path:
+    """The GGUF the settings name: an explicit path, the bundled Gemma, or a Qwen model
+    assembled and verified by `make models` (see `qa.models`)."""
+    if settings.llm_model_path is not None:
+        if not Path(settings.llm_model_path).is_file():
+            raise NewsQAError(f"NEWSQA_LLM_MODEL_PATH: no GGUF file at {settings.llm_model_path}")
+        return Path(settings.llm_model_path)
+    if settings.local_model == "gemma-3-270m":
+        return bundled_model_path()
+    from qa.models import model_path
+
+    return model_path(settings.local_model)
+
 
 def build_llm(settings: Settings) -> Any:
     """The LLM the settings name; heavy imports happen only for the chosen one."""
     match settings.llm:
         case "local":
-            path = settings.llm_model_path or bundled_model_path()
-            if not Path(path).is_file():
-                raise NewsQAError(f"NEWSQA_LLM_MODEL_PATH: no GGUF file at {path}")
             return LocalGGUF(
-                model_path=str(path),
+                model_path=str(local_model_path(settings)),
                 n_threads=settings.llm_threads,
                 max_tokens=settings.max_answer_tokens,
+                chat_model=settings.synthesis,
             )
         case "openai":
             from llama_index.llms.openai_like import OpenAILike
@@ -137,7 +182,7 @@ def build_llm(settings: Settings) -> Any:
                 model=settings.llm_model,
                 api_base=settings.llm_url,
                 api_key=settings.llm_api_key,
-                is_chat_model=False,
+                is_chat_model=settings.llm_api == "chat",
                 temperature=0.0,
                 max_tokens=settings.max_answer_tokens,
                 timeout=settings.llm_timeout,
@@ -148,13 +193,16 @@ def build_llm(settings: Settings) -> Any:
 
 
 def stream_text(
-    llm: Any, prompt: str, *, max_tokens: int, stop: list[str], where: str
+    llm: Any, prompt: str | list[ChatMessage], *, max_tokens: int, stop: list[str], where: str
 ) -> Iterator[str]:
-    """Yield the text deltas of a completion; server failures become `BackendError`."""
+    """Yield the text deltas of a completion (a prompt) or a chat reply (messages); server
+    failures become `BackendError`."""
     try:
-        for response in llm.stream_complete(
-            prompt, formatted=True, max_tokens=max_tokens, stop=stop
-        ):
+        if isinstance(prompt, str):
+            stream = llm.stream_complete(prompt, formatted=True, max_tokens=max_tokens, stop=stop)
+        else:
+            stream = llm.stream_chat(prompt, max_tokens=max_tokens, stop=stop or None)
+        for response in stream:
             if response.delta:
                 yield response.delta
     except NewsQAError:

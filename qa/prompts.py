@@ -29,3 +29,29 @@ def build_answer_prompt(question: str, sentences: list[str]) -> str:
     """
     context = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
     return ANSWER_EXAMPLE + ANSWER_TEMPLATE.format(context=context, question=question.strip())
+
+
+# Synthesis: an instruct model reads numbered passages (sentence windows with their article's
+# title, outlet and date) and writes a short answer whose every sentence ends with [n]
+# markers, or the refusal below. `qa.synthesis` verifies every sentence it writes.
+NOT_STATED = "Not stated"
+SYNTHESIS_SYSTEM = (
+    "You answer questions about news articles using only the numbered passages given. "
+    "Answer in one short sentence, or two when sources differ, and end every sentence with "
+    "the number of the passage that says it, like [2]. Copy names, dates and figures exactly "
+    "as the passage gives them. If passages give different figures, report them side by side, "
+    f"each with its number. If the passages do not answer the question, reply only: {NOT_STATED}."
+)
+SYNTHESIS_USER = "Passages:\n{passages}\n\nQuestion: {question}"
+
+
+def build_synthesis_messages(question: str, passages: list[str]) -> list[tuple[str, str]]:
+    """(role, content) pairs: the fixed system message first, so a local model's prompt
+    cache reuses it across questions, then the numbered passages and the question.
+
+    >>> build_synthesis_messages("Who?", ["A said B."])[1][1].splitlines()
+    ['Passages:', '[1] A said B.', '', 'Question: Who?']
+    """
+    numbered = "\n".join(f"[{i}] {' '.join(p.split())}" for i, p in enumerate(passages, 1))
+    user = SYNTHESIS_USER.format(passages=numbered, question=question.strip())
+    return [("system", SYNTHESIS_SYSTEM), ("user", user)]

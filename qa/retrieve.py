@@ -83,6 +83,7 @@ def retrieve_chunks(retriever: Any, question: str) -> list[RetrievedChunk]:
                 outlet=str(meta["outlet"]) or None,
                 date=str(meta["date"]) or None,
                 score=float(hit.score or 0.0),
+                furniture=bool(meta.get("furniture", False)),
             )
         )
     return results

@@ -37,6 +37,8 @@ class Evidence:
     score: float = 0.0
     also: tuple[Evidence, ...] = ()
     before: str = ""
+    cosine: float = 0.0  # the embedding part of `score`
+    furniture: bool = False  # from text that cleaning set apart (an appeal, a trailing list)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Timings:
     generation_s: float = 0.0
     total_s: float = 0.0
     generated_tokens: int = 0
+    first_token_s: float | None = None  # question in, first generated text out
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,161 @@
+"""Calibrate the answerability gate on outside data: `python -m eval.calibrate`.
+
+Two question sets nobody on the project wrote are answered up to retrieval, and for each
+question the scores the gate could use are recorded:
+
+- `outside-dev`: `../shared/outside-dev/` (685 articles, 256 answerable and 36 unanswerable
+  questions);
+- `train`: built from `../shared/train/` the way outside-dev was built: the search-result
+  pages of the July-September 2022 questions form a corpus (written under the user's cache,
+  never the repository); those questions whose answer string is in it are answerable, and the
+  November-December 2022 questions whose answer string is not in it are unanswerable (asked
+  of a corpus from months before). "Which of the following" questions are dropped.
+
+It prints each score's ROC AUC on each set and, for candidate thresholds, the share of
+answerable questions kept and of unanswerable ones refused, pooled over both sets. The
+threshold in `qa.answerability` was chosen from that table; the gold set was not used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+OUTSIDE = SHARED / "outside-dev"
+TRAIN = SHARED / "train" / "realtimeqa-2020-2022.jsonl"
+_CHOICE_QUESTION = re.compile(r"\b(which|what) of the (following|these)\b", re.IGNORECASE)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "page"
+
+
+def build_train_set(train: Path, folder: Path) -> Path:
+    """Write the train-derived corpus into `folder`/corpus and its questions file; return
+    the questions file (outside format)."""
+    items = [json.loads(line) for line in train.read_text(encoding="utf-8").splitlines()]
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    texts: list[str] = []
+    pages: dict[str, str] = {}
+    for item in items:
+        if not ("2022/07" <= item["date"][:7] <= "2022/09"):
+            continue
+        for result in item["search_results"]:
+            name = f"{len(pages):04d}_{_slug(result['title'])}.txt"
+            body = f"{result['title']}\n\n{result['text']}"
+            if body in texts:
+                continue
+            pages[name] = body
+            texts.append(body)
+    for name, body in pages.items():
+        (corpus / name).write_text(body, encoding="utf-8")
+    lowered = {name: body.lower() for name, body in pages.items()}
+    questions = []
+    for item in items:
+        if _CHOICE_QUESTION.search(item["question"]) or not item["answer"].strip():
+            continue
+        answer = item["answer"].lower()
+        gold = [name for name, body in lowered.items() if answer in body]
+        month = item["date"][:7]
+        if "2022/07" <= month <= "2022/09" and gold:
+            kind = "fact"
+        elif "2022/11" <= month <= "2022/12" and not gold:
+            kind = "abstain"
+        else:
+            continue
+        answers = [item["answer"]] if kind == "fact" else []
+        questions.append(
+            {
+                "id": item["id"],
+                "question": item["question"],
+                "answers": answers,
+                "kind": kind,
+                "gold": gold,
+            }
+        )
+    path = folder / "questions.jsonl"
+    path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    return path
+
+
+def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half).
+
+    >>> roc_auc([0.9, 0.8], [0.1, 0.85])
+    0.75
+    """
+    wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
+    return wins / (len(positive) * len(negative))
+
+
+def question_scores(corpus: Path, questions: Path) -> list[tuple[bool, dict[str, float]]]:
+    """(answerable, scores) per question, retrieval only (no LLM)."""
+    from eval.runner import load_gold, scratch_store
+    from index.ingest import ingest
+    from index.settings import load_settings
+    from qa.answerability import answerability_scores
+    from qa.engine import get_engine
+
+    settings = load_settings(corpus_dir=corpus, store_dir=scratch_store(corpus))
+    ingest(settings)
+    engine = get_engine(settings)
+    rows = []
+    for gold in load_gold(questions):
+        evidence, _ = engine.gather(gold.question)
+        rows.append((gold.answerable, answerability_scores(engine, gold.question, evidence)))
+    return rows
+
+
+def report(sets: dict[str, list[tuple[bool, dict[str, float]]]]) -> str:
+    lines = []
+    names = sorted({k for rows in sets.values() for _, scores in rows for k in scores})
+    for set_name, rows in sets.items():
+        yes = sum(a for a, _ in rows)
+        lines.append(f"## {set_name}: {yes} answerable, {len(rows) - yes} unanswerable")
+        for name in names:
+            pos = [s[name] for a, s in rows if a]
+            neg = [s[name] for a, s in rows if not a]
+            lines.append(f"  AUC {name}: {roc_auc(pos, neg):.3f}")
+    pooled = [row for rows in sets.values() for row in rows]
+    for name in names:
+        kept_scores = np.array([s[name] for a, s in pooled if a])
+        refused_scores = np.array([s[name] for a, s in pooled if not a])
+        lines.append(f"## pooled thresholds on {name}: keep answerable / refuse unanswerable")
+        for keep in (0.85, 0.88, 0.9, 0.92, 0.95):
+            threshold = float(np.quantile(kept_scores, 1 - keep))
+            refused = float((refused_scores < threshold).mean())
+            per_set = ", ".join(
+                f"{set_name} {np.mean([s[name] >= threshold for a, s in rows if a]):.0%}"
+                f"/{np.mean([s[name] < threshold for a, s in rows if not a]):.0%}"
+                for set_name, rows in sets.items()
+            )
+            lines.append(f"  {threshold:.4f}: {keep:.0%} / {refused:.0%}  ({per_set})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__)
+    parser.add_argument("--out", type=Path, default=None, help="also write the scores as JSON")
+    args = parser.parse_args(argv)
+    folder = Path.home() / ".cache" / "newsqa" / "calibration" / "train-2022"
+    train_questions = build_train_set(TRAIN, folder)
+    sets = {
+        "outside-dev": question_scores(OUTSIDE / "corpus", OUTSIDE / "questions.jsonl"),
+        "train": question_scores(folder / "corpus", train_questions),
+    }
+    print(report(sets))
+    if args.out:
+        args.out.write_text(json.dumps(sets), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Synthesis: an instruct model's short answer, every sentence verified and cited verbatim.
+
+Pure logic around one model call. The model sees numbered passages: windows of consecutive
+sentences around the best evidence sentences (`sentence_windows`), each with its article's
+title, outlet and date, so a referent or a speaker named in the sentence before is in view.
+Its reply is split into sentences with their `[n]` markers (`split_claims`); each sentence is
+kept only when a passage supports it (`supports`): every figure and name it adds to the
+question is in the passage, most of its other new words are, and every year or number the
+question names is in the passage or its article's date. A sentence its own passage does not
+support is re-cited to another passage that does, else dropped. Each kept sentence cites the
+exact sentences of the passage that hold what it says (`quoted_sentences`), so every quote is
+the article's text between its offsets. Nothing kept means newsqa abstains.
+
+It deliberately does not judge meaning (no entailment model is available offline): support is
+lexical, so a sentence that rewords a passage beyond its words is dropped, not trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.cite import MARKER, Composed, has_figures_of
+from qa.lexical import content_terms, stem, stems
+from qa.prompts import NOT_STATED
+from qa.types import Citation, Evidence
+
+MIN_NEW_SUPPORT = 0.75  # share of what a sentence adds to the question that its passage holds
+WINDOW = 1  # sentences either side of an evidence sentence in its passage
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=\])\s+(?=[A-Z\"“])")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Consecutive sentences of one article around one evidence sentence, in file order."""
+
+    sentences: tuple[Evidence, ...]
+
+    @property
+    def first(self) -> Evidence:
+        return self.sentences[0]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    @property
+    def metadata(self) -> str:
+        first = self.first
+        return " ".join(x for x in (first.title, first.outlet, first.date) if x)
+
+    def shown(self) -> str:
+        """How the model sees it: `Title (Outlet, date): text`."""
+        first = self.first
+        where = ", ".join(x for x in (first.outlet, first.date) if x)
+        head = f"{first.title or first.source}" + (f" ({where})" if where else "")
+        return f"{head}: {self.text}"
+
+
+def sentence_windows(
+    heads: Sequence[Evidence], sentences: Sequence[Evidence], *, width: int = WINDOW
+) -> list[Passage]:
+    """A passage per head sentence: it and up to `width` neighbours either side from the same
+    article (among `sentences`, every sentence retrieved); a head already inside an earlier
+    passage adds none.
+
+    >>> s = [Evidence("a", None, None, None, i * 10, i * 10 + 9, f"S{i}.") for i in range(4)]
+    >>> [[e.text for e in p.sentences] for p in sentence_windows([s[2], s[3]], s)]
+    [['S1.', 'S2.', 'S3.']]
+    """
+    by_source: dict[str, list[Evidence]] = {}
+    for sentence in sentences:
+        by_source.setdefault(sentence.source, []).append(sentence)
+    for group in by_source.values():
+        group.sort(key=lambda e: e.start)
+    passages: list[Passage] = []
+    covered: set[tuple[str, int]] = set()
+    for head in heads:
+        if (head.source, head.start) in covered:
+            continue
+        group = by_source.get(head.source, [head])
+        at = next((i for i, e in enumerate(group) if e.start == head.start), None)
+        window = (head,) if at is None else tuple(group[max(0, at - width) : at + width + 1])
+        covered.update((e.source, e.start) for e in window)
+        passages.append(Passage(window))
+    return passages
+
+
+def is_refusal(reply: str) -> bool:
+    """Whether the model said the passages do not answer.
+
+    >>> is_refusal("Not stated."), is_refusal("The passages do not say."), is_refusal("Paris [1]")
+    (True, True, False)
+    """
+    text = reply.strip().lower()
+    refusals = (NOT_STATED.lower(), "not in the articles", "the passages do not", "no answer")
+    return any(text.startswith(r) for r in refusals) or not MARKER.sub("", text).strip(" .")
+
+
+def split_claims(reply: str, n_passages: int) -> list[tuple[str, list[int]]]:
+    """The reply's sentences with the passage numbers each cites (numbers out of range are
+    dropped); markers of a sentence are those before the next sentence starts.
+
+    >>> split_claims("Paris hosts it [1]. Lyon does not [2][9].", 2)
+    [('Paris hosts it.', [1]), ('Lyon does not.', [2])]
+    """
+    claims = []
+    for piece in _SENTENCE_END.split(reply.strip()):
+        numbers = [int(n) for n in MARKER.findall(piece) if 1 <= int(n) <= n_passages]
+        text = " ".join(MARKER.sub("", piece).split()).replace(" .", ".")
+        if text.strip(" .,;:"):
+            claims.append((text, list(dict.fromkeys(numbers))))
+    return claims
+
+
+def added_terms(claim: str, question: str) -> list[str]:
+    """Content words of the claim that the question does not contain: what it asserts.
+
+    >>> added_terms("Damar Hamlin plays for the Buffalo Bills", "Which team is Hamlin on?")
+    ['damar', 'plays', 'buffalo', 'bills']
+    """
+    asked = stems(question)
+    return [w for w in content_terms(claim) if stem(w) not in asked]
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised words that are not a sentence's first word.
+
+    >>> names_in("The Buffalo Bills won. They beat Kansas City.")
+    ['Buffalo', 'Bills', 'Kansas', 'City']
+    """
+    found = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        tokens = sentence.split()
+        for token in tokens[1:]:
+            word = token.strip(".,;:!?\"'“”()[]’")
+            if (word[:1].isupper() and not word.isupper()) or (len(word) > 1 and word.isupper()):
+                found.append(word)
+    return found
+
+
+def _has_word(word: str, text_stems: set[str], text_lower: str) -> bool:
+    return stem(word.lower()) in text_stems or word.lower() in text_lower
+
+
+def question_anchors_found(question: str, passage: Passage) -> bool:
+    """Every year and number the question names is in the passage or its article's date:
+    a line about another year or another quarter does not answer.
+
+    >>> p = Passage((Evidence("a", "T", None, "2023-01-05", 0, 9, "Sales rose in 2021."),))
+    >>> question_anchors_found("What rose in 2021?", p), question_anchors_found("In 2018?", p)
+    (True, False)
+    """
+    where = f"{passage.text} {passage.metadata}"
+    return has_figures_of(question, where)
+
+
+def supports(claim: str, question: str, passage: Passage) -> bool:
+    """Whether the passage holds what the claim adds to the question (see the module doc).
+
+    >>> p = Passage((Evidence("a", "T", None, None, 0, 30, "Hamlin plays for the Bills."),))
+    >>> supports("Hamlin plays for the Buffalo Bills.", "Which team?", p)
+    False
+    >>> supports("The Bills.", "Which team is Hamlin on?", p)
+    True
+    """
+    where = f"{passage.text} {passage.metadata}"
+    where_stems, where_lower = stems(where), where.lower()
+    if not has_figures_of(claim, where) or not question_anchors_found(question, passage):
+        return False
+    asked = stems(question)
+    new_names = [n for n in names_in(f"x {claim}") if stem(n.lower()) not in asked]
+    if not all(_has_word(n, where_stems, where_lower) for n in new_names):
+        return False
+    added = added_terms(claim, question)
+    if not added:
+        return bool(new_names) or bool(_FIGURE.search(claim))
+    held = sum(_has_word(w, where_stems, where_lower) for w in added)
+    return held / len(added) >= MIN_NEW_SUPPORT
+
+
+def quoted_sentences(claim: str, question: str, passage: Passage) -> tuple[Evidence, ...]:
+    """The fewest sentences of the passage, in file order, that hold the claim's added words
+    (greedy: the sentence holding most, then the one adding most, ...).
+
+    >>> a = Evidence("f", None, None, None, 0, 20, "The company is worth $1 billion.")
+    >>> b = Evidence("f", None, None, None, 21, 40, "Microsoft said so.")
+    >>> [e.text for e in quoted_sentences("Microsoft is worth $1 billion", "Who?", Passage((a, b)))]
+    ['The company is worth $1 billion.', 'Microsoft said so.']
+    """
+    wanted = {stem(w) for w in added_terms(claim, question)} or stems(claim)
+    chosen: list[Evidence] = []
+    left = set(wanted)
+    while left:
+        best = max(passage.sentences, key=lambda e: len(left & stems(e.text)))
+        gained = left & stems(best.text)
+        if not gained:
+            break
+        chosen.append(best)
+        left -= gained
+    if not chosen:
+        best = max(passage.sentences, key=lambda e: len(wanted & stems(e.text)))
+        chosen = [best]
+    return tuple(sorted(chosen, key=lambda e: e.start))
+
+
+def _citation(number: int, sentence: Evidence) -> Citation:
+    return Citation(
+        number,
+        sentence.source,
+        sentence.title,
+        sentence.outlet,
+        sentence.date,
+        sentence.text,
+        sentence.start,
+        sentence.end,
+    )
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The verified answer: kept sentences with new markers, and what was dropped."""
+
+    composed: Composed | None  # None: nothing survived, abstain
+    kept: int
+    dropped: tuple[str, ...]
+    recited: int  # sentences moved to a passage other than the one they named
+
+
+def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Verified:
+    """Keep each reply sentence a passage supports, cite its exact sentences, renumber.
+
+    >>> e = Evidence("a.txt", "T", None, None, 5, 30, "Kremlin spokesman Dmitry Peskov said.")
+    >>> v = verify_reply("Dmitry Peskov said it [1]. Putin agreed [1].", "Who said it?",
+    ...                  [Passage((e,))])
+    >>> v.composed.text, v.dropped
+    ('Dmitry Peskov said it [1].', ('Putin agreed.',))
+    """
+    if is_refusal(reply):
+        return Verified(None, 0, (), 0)
+    citations: list[Citation] = []
+    kept_text: list[str] = []
+    dropped: list[str] = []
+    recited = 0
+    for claim, numbers in split_claims(reply, len(passages)):
+        order = [*numbers, *(n for n in range(1, len(passages) + 1) if n not in numbers)]
+        home = next((n for n in order if supports(claim, question, passages[n - 1])), None)
+        if home is None:
+            dropped.append(claim)
+            continue
+        recited += home not in numbers
+        markers = []
+        for sentence in quoted_sentences(claim, question, passages[home - 1]):
+            known = next(
+                (c for c in citations if (c.source, c.start) == (sentence.source, sentence.start)),
+                None,
+            )
+            if known is None:
+                known = _citation(len(citations) + 1, sentence)
+                citations.append(known)
+            markers.append(f"[{known.number}]")
+        body = claim.rstrip(" .")
+        kept_text.append(f"{body} {''.join(markers)}.")
+    if not kept_text:
+        return Verified(None, 0, tuple(dropped), recited)
+    composed = Composed(" ".join(kept_text), citations, True)
+    return Verified(composed, len(kept_text), tuple(dropped), recited)
