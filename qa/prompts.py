@@ -37,21 +37,34 @@ def build_answer_prompt(question: str, sentences: list[str]) -> str:
 NOT_STATED = "Not stated"
 SYNTHESIS_SYSTEM = (
     "You answer questions about news articles using only the numbered passages given. "
-    "Answer in one short sentence, or two when sources differ, and end every sentence with "
-    "the number of the passage that says it, like [2]. Copy names, dates and figures exactly "
-    "as the passage gives them. If passages give different figures, report them side by side, "
-    f"each with its number. If the passages do not answer the question, reply only: {NOT_STATED}."
+    "Write the answer itself in a few words copied from a passage, then the passage number "
+    "in brackets. Copy names, dates and figures exactly as the passage gives them. If "
+    "passages give different figures, give each with its number. If no passage answers the "
+    f"question, reply only: {NOT_STATED}."
 )
 SYNTHESIS_USER = "Passages:\n{passages}\n\nQuestion: {question}"
+# One worked exchange on an unrelated topic: small models copy its form.
+SYNTHESIS_EXAMPLE = (
+    (
+        "user",
+        SYNTHESIS_USER.format(
+            passages="[1] City Times (2021-03-02): The council approved the budget on Tuesday.\n"
+            "[2] City Times (2021-03-02): Mayor Ann Lee said the new bridge will open in "
+            "March 2022, two months late.",
+            question="When will the bridge open?",
+        ),
+    ),
+    ("assistant", "In March 2022, two months late [2]."),
+)
 
 
 def build_synthesis_messages(question: str, passages: list[str]) -> list[tuple[str, str]]:
-    """(role, content) pairs: the fixed system message first, so a local model's prompt
-    cache reuses it across questions, then the numbered passages and the question.
+    """(role, content) pairs: the fixed system message and worked example first, so a local
+    model's prompt cache reuses them across questions, then the passages and the question.
 
-    >>> build_synthesis_messages("Who?", ["A said B."])[1][1].splitlines()
+    >>> build_synthesis_messages("Who?", ["A said B."])[-1][1].splitlines()
     ['Passages:', '[1] A said B.', '', 'Question: Who?']
     """
     numbered = "\n".join(f"[{i}] {' '.join(p.split())}" for i, p in enumerate(passages, 1))
     user = SYNTHESIS_USER.format(passages=numbered, question=question.strip())
-    return [("system", SYNTHESIS_SYSTEM), ("user", user)]
+    return [("system", SYNTHESIS_SYSTEM), *SYNTHESIS_EXAMPLE, ("user", user)]

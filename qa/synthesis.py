@@ -30,6 +30,7 @@ MIN_NEW_SUPPORT = 0.75  # share of what a sentence adds to the question that its
 WINDOW = 1  # sentences either side of an evidence sentence in its passage
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=\])\s+(?=[A-Z\"“])")
 
 
@@ -147,15 +148,25 @@ def _has_word(word: str, text_stems: set[str], text_lower: str) -> bool:
 
 
 def question_anchors_found(question: str, passage: Passage) -> bool:
-    """Every year and number the question names is in the passage or its article's date:
-    a line about another year or another quarter does not answer.
+    """Every number the question names is in the passage, and every year it names is in the
+    passage or its article's title or date, unless they name no year at all: a line about
+    another year or another quarter does not answer, a line that names no year may.
 
     >>> p = Passage((Evidence("a", "T", None, "2023-01-05", 0, 9, "Sales rose in 2021."),))
     >>> question_anchors_found("What rose in 2021?", p), question_anchors_found("In 2018?", p)
     (True, False)
+    >>> q = Passage((Evidence("a", "T", None, None, 0, 9, "It rose by $500 this year."),))
+    >>> question_anchors_found("By how much in 2023?", q)
+    True
     """
     where = f"{passage.text} {passage.metadata}"
-    return has_figures_of(question, where)
+    found = set(_FIGURE.findall(where))
+    years_there = {f for f in found if _YEAR.fullmatch(f)}
+    for figure in _FIGURE.findall(question):
+        if figure in found or (_YEAR.fullmatch(figure) and not years_there):
+            continue
+        return False
+    return True
 
 
 def supports(claim: str, question: str, passage: Passage) -> bool:

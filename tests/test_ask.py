@@ -103,3 +103,24 @@ def test_near_miss_questions_abstain_while_their_answerable_twins_answer(  # typ
     assert not answer.abstained and expected in answer.text, answer
     missed = ask(near_miss, settings=bundled_settings)
     assert missed.abstained and missed.citations == [], missed
+
+
+def test_a_name_only_in_a_photo_caption_is_not_reported_absent(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """Seed 001's caption names Lukashenko and Minsk; its credit is dropped, its words kept."""
+    answer = ask("In which city did Putin meet Lukashenko?", settings=bundled_settings)
+    assert "never mention" not in answer.text
+    if not answer.abstained:
+        assert "Minsk" in answer.text
+        _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
+
+
+def test_a_fact_only_in_page_furniture_stays_searchable(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """The Moscow Times' donation appeal is the only place that says it was branded a
+    "foreign agent": the appeal is ranked down, not deleted."""
+    from qa.engine import get_engine
+
+    evidence = get_engine(bundled_settings).find_evidence(
+        'Which newspaper did the Russian government brand a "foreign agent"?'
+    )
+    furniture = [e for e in evidence if e.furniture]
+    assert any("foreign agent" in e.text for e in furniture)

@@ -84,7 +84,8 @@ def test_chroma_server_down_mid_session_then_back(tmp_path: Path) -> None:
     assert any("Peskov" in line.text for line in evidence[:3])
 
 
-def _start_llama_server(port: int) -> subprocess.Popen[bytes]:
+def _start_llama_server(port: int, model: Path | None = None) -> subprocess.Popen[bytes]:
+    """llama.cpp's OpenAI-compatible server; the bundled Gemma base model unless `model`."""
     from qa.llm import bundled_model_path
 
     process = subprocess.Popen(
@@ -93,7 +94,7 @@ def _start_llama_server(port: int) -> subprocess.Popen[bytes]:
             "-m",
             "llama_cpp.server",
             "--model",
-            str(bundled_model_path()),
+            str(model or bundled_model_path()),
             "--host",
             "127.0.0.1",
             "--port",
@@ -139,8 +140,14 @@ def test_unreachable_chroma_server_names_its_url(tmp_path: Path) -> None:
 def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
     settings = bundled_settings.model_copy(
-        update={"llm": "openai", "llm_url": f"http://127.0.0.1:{port}/v1", "llm_timeout": 20.0}
+        update={
+            "llm": "openai",
+            "llm_api": "completions",  # a base model: plain completions, extractive answers
+            "llm_url": f"http://127.0.0.1:{port}/v1",
+            "llm_timeout": 20.0,
+        }
     )
+    assert not settings.synthesis
     question = "Who said Russia does not want an eternal war?"
     started = time.monotonic()
     with pytest.raises(BackendError, match=f"127.0.0.1:{port}"):
@@ -154,6 +161,42 @@ def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_p
     assert sum(isinstance(e, Token) for e in events) >= 1
     answer = next(e.answer for e in events if isinstance(e, Final))
     assert "Peskov" in answer.text
+    forget_engines()
+
+
+def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    from qa.models import model_path
+
+    port = free_port()
+    settings = bundled_settings.model_copy(
+        update={
+            "llm": "openai",
+            "llm_api": "chat",
+            "llm_url": f"http://127.0.0.1:{port}/v1",
+            "llm_model": "qwen2.5-coder-0.5b-instruct",
+            "llm_timeout": 60.0,
+        }
+    )
+    assert settings.synthesis
+    process = _start_llama_server(port, model_path("qwen2.5-coder-0.5b-instruct"))
+    try:
+        events = list(
+            stream_answer("Who said Russia does not want an eternal war?", settings=settings)
+        )
+        refused = next(
+            e.answer
+            for e in stream_answer("How old is Dmitry Peskov?", settings=settings)
+            if isinstance(e, Final)
+        )
+    finally:
+        _stop(process)
+    assert sum(isinstance(e, Token) for e in events) >= 2  # streamed, not one block
+    answer = next(e.answer for e in events if isinstance(e, Final))
+    assert "Peskov" in answer.text and not answer.abstained
+    texts = {p.name: p.read_text(encoding="utf-8") for p in BUNDLED_CORPUS.iterdir()}
+    for citation in answer.citations:
+        assert texts[citation.source][citation.start : citation.end] == citation.quote
+    assert refused.abstained and not refused.citations
     forget_engines()
 
 
