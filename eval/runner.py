@@ -49,6 +49,7 @@ REPORTED_SETTINGS = (
     "llm",
     "local_model",
     "answer_mode",
+    "passages",
     "llm_api",
     "llm_model_path",
     "llm_url",

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key for the hosted server.")
     llm_timeout: float = Field(30.0, description="Seconds to wait for the hosted LLM.", gt=0)
     llm_threads: int = Field(2, description="CPU threads for the local LLM.", ge=1, le=64)
+    passages: int = Field(
+        4, description="Sentence windows an instruct model reads per question.", ge=1, le=12
+    )
     max_answer_tokens: int = Field(64, description="Longest generated answer.", ge=8, le=1024)
     max_question_chars: int = Field(2000, description="Longer questions are refused.", ge=10)
     auth: str | None = Field(None, description="user:password for the web chat login.")

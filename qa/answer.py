@@ -49,7 +49,6 @@ EVIDENCE_SHOWN = 3
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
-SYNTHESIS_PASSAGES = 4  # sentence windows an instruct model reads
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -220,7 +219,7 @@ def _synthesized(
     """An instruct model writes the answer from sentence windows; `qa.synthesis` keeps only
     the sentences a passage supports, each citing its exact sentences."""
     retrieved = time.perf_counter()
-    passages = sentence_windows(evidence[:SYNTHESIS_PASSAGES], sentences)
+    passages = sentence_windows(evidence[: engine.settings.passages], sentences)
     messages = [
         ChatMessage(role=role, content=content)
         for role, content in build_synthesis_messages(standalone, [p.shown() for p in passages])

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.cite import MARKER, Composed, has_figures_of
-from qa.lexical import content_terms, stem, stems
+from qa.lexical import STOPWORDS, content_terms, covers_stem, stem, stems
 from qa.prompts import NOT_STATED
 from qa.types import Citation, Evidence
 
@@ -31,7 +31,7 @@ WINDOW = 1  # sentences either side of an evidence sentence in its passage
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])|(?<=\])\s+(?=[A-Z\"“])")
+_CLAIM_END = re.compile(r"(?<=\])[.!?]?\s+")  # the prompt ends every sentence with markers
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,18 @@ def is_refusal(reply: str) -> bool:
 
 
 def split_claims(reply: str, n_passages: int) -> list[tuple[str, list[int]]]:
-    """The reply's sentences with the passage numbers each cites (numbers out of range are
-    dropped); markers of a sentence are those before the next sentence starts.
+    """The reply's claims with the passage numbers each cites (numbers out of range are
+    dropped). A claim ends at its markers, so "Martin Luther King Jr. Day [1]" stays whole.
 
     >>> split_claims("Paris hosts it [1]. Lyon does not [2][9].", 2)
-    [('Paris hosts it.', [1]), ('Lyon does not.', [2])]
+    [('Paris hosts it', [1]), ('Lyon does not', [2])]
+    >>> split_claims("Martin Luther King Jr. Day [1].", 1)
+    [('Martin Luther King Jr. Day', [1])]
     """
     claims = []
-    for piece in _SENTENCE_END.split(reply.strip()):
+    for piece in _CLAIM_END.split(reply.strip()):
         numbers = [int(n) for n in MARKER.findall(piece) if 1 <= int(n) <= n_passages]
-        text = " ".join(MARKER.sub("", piece).split()).replace(" .", ".")
+        text = " ".join(MARKER.sub("", piece).split()).replace(" .", ".").rstrip(" .")
         if text.strip(" .,;:"):
             claims.append((text, list(dict.fromkeys(numbers))))
     return claims
@@ -143,8 +145,9 @@ def names_in(text: str) -> list[str]:
     return found
 
 
-def _has_word(word: str, text_stems: set[str], text_lower: str) -> bool:
-    return stem(word.lower()) in text_stems or word.lower() in text_lower
+def _has_word(word: str, text_stems: set[str]) -> bool:
+    """The word, or another form of it ("China"/"Chinese"), is among the text's stems."""
+    return covers_stem(stem(word.lower()), text_stems)
 
 
 def question_anchors_found(question: str, passage: Passage) -> bool:
@@ -179,17 +182,21 @@ def supports(claim: str, question: str, passage: Passage) -> bool:
     True
     """
     where = f"{passage.text} {passage.metadata}"
-    where_stems, where_lower = stems(where), where.lower()
+    where_stems = stems(where)
     if not has_figures_of(claim, where) or not question_anchors_found(question, passage):
         return False
     asked = stems(question)
-    new_names = [n for n in names_in(f"x {claim}") if stem(n.lower()) not in asked]
-    if not all(_has_word(n, where_stems, where_lower) for n in new_names):
+    new_names = [
+        n
+        for n in names_in(f"x {claim}")
+        if n.lower() not in STOPWORDS and stem(n.lower()) not in asked
+    ]
+    if not all(_has_word(n, where_stems) for n in new_names):
         return False
     added = added_terms(claim, question)
     if not added:
         return bool(new_names) or bool(_FIGURE.search(claim))
-    held = sum(_has_word(w, where_stems, where_lower) for w in added)
+    held = sum(_has_word(w, where_stems) for w in added)
     return held / len(added) >= MIN_NEW_SUPPORT
 
 
@@ -248,7 +255,7 @@ def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Veri
     >>> v = verify_reply("Dmitry Peskov said it [1]. Putin agreed [1].", "Who said it?",
     ...                  [Passage((e,))])
     >>> v.composed.text, v.dropped
-    ('Dmitry Peskov said it [1].', ('Putin agreed.',))
+    ('Dmitry Peskov said it [1].', ('Putin agreed',))
     """
     if is_refusal(reply):
         return Verified(None, 0, (), 0)
