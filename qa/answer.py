@@ -32,6 +32,7 @@ from qa.answer_type import (
     supplies,
     unmatched_terms,
 )
+from qa.answerability import worth_answering
 from qa.cite import MARKER, Composed, add_disagreement, compose_answer
 from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine, spelled_metadata
@@ -44,7 +45,6 @@ from qa.synthesis import sentence_windows, verify_reply
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
 ABSTAIN_TEXT = "The articles do not answer this question."
-ABSTAIN_BELOW = 0.5  # best evidence score (cosine + lexical coverage); calibrated on the eval set
 EVIDENCE_SHOWN = 3
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
@@ -175,7 +175,7 @@ def stream_answer(
     heads, sentences = engine.gather(standalone)
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
-    if not evidence or evidence[0].score < ABSTAIN_BELOW:
+    if not worth_answering(engine, standalone, evidence):
         yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
         return
     if settings.synthesis:
@@ -239,7 +239,9 @@ def _synthesized(
         yield _abstained(asked, rewritten, timings)
         return
     composed = verified.composed
-    notes = _notes(composed, ())
+    checked = f"each sentence checked against the passages it cites ({verified.kept} kept"
+    checked += f", {len(verified.dropped)} unsupported dropped)" if verified.dropped else ")"
+    notes = (*_notes(composed, ()), checked)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 

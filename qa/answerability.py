@@ -52,3 +52,15 @@ def answerability_scores(
         "relative_cosine": relative_closeness(best_cosine, background),
         "background_p99": float(np.quantile(background, 0.99)) if background.size else 0.0,
     }
+
+
+# Chosen with `python -m eval.calibrate` on outside data (see the module doc and README).
+GATE_SCORE = "relative_cosine"
+GATE_THRESHOLD = 0.0
+
+
+def worth_answering(engine: Engine, question: str, evidence: list[Evidence]) -> bool:
+    """Whether the best retrieved sentence is close enough to try answering (the gate)."""
+    if not evidence:
+        return False
+    return answerability_scores(engine, question, evidence)[GATE_SCORE] >= GATE_THRESHOLD
