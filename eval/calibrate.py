@@ -59,10 +59,13 @@ def build_train_set(train: Path, folder: Path) -> Path:
     for name, body in pages.items():
         (corpus / name).write_text(body, encoding="utf-8")
     lowered = {name: body.lower() for name, body in pages.items()}
-    questions = []
+    questions, seen = [], set()
     for item in items:
         if _CHOICE_QUESTION.search(item["question"]) or not item["answer"].strip():
             continue
+        if item["id"] in seen:  # the source repeats a few questions
+            continue
+        seen.add(item["id"])
         answer = item["answer"].lower()
         gold = [name for name, body in lowered.items() if answer in body]
         own = [r for r in item["search_results"] if answer in r["text"].lower()]

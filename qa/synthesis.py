@@ -28,6 +28,7 @@ from qa.types import Citation, Evidence
 
 MIN_NEW_SUPPORT = 0.75  # share of what a sentence adds to the question that its passage holds
 WINDOW = 1  # sentences either side of an evidence sentence in its passage
+SPAN_CLAIM_WORDS = 4  # a claim this short (an answer phrase) must be a run of its passage
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*")
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -225,6 +226,54 @@ def quoted_sentences(claim: str, question: str, passage: Passage) -> tuple[Evide
     return tuple(sorted(chosen, key=lambda e: e.start))
 
 
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DATE_BEFORE = re.compile(rf"(?:{_MONTH}\s+(?:\d{{1,2}},?\s+)?|\d{{1,2}}\s+{_MONTH}\s+)$")
+_DATE_AFTER = re.compile(rf"^(?:\s+{_MONTH}(?:\s+\d{{4}})?|,?\s+\d{{4}})")
+_UNIT_AFTER = re.compile(
+    r"^\s*(?:%|percent|per cent|(?:thousand|million|billion|trillion)\b|"
+    r"(?:kilo)?(?:met(?:er|re)s?|grams?|miles?|km|kg|lbs?|pounds|dollars|euros|years?|days?)\b)",
+    re.IGNORECASE,
+)
+
+
+def answer_span(claim: str, text: str) -> str | None:
+    """The claim as a run of words of `text` (case, punctuation, a leading article and word
+    endings aside: "China" finds "Chinese"), widened to keep the day, month, year or unit the
+    text gives with it; None when the text has no such run.
+
+    >>> answer_span("2017", "She took office on October 26, 2017, after the vote.")
+    'October 26, 2017'
+    >>> answer_span("the Buffalo Bills", "He plays for the Buffalo Bills.")
+    'Buffalo Bills'
+    >>> answer_span("$500", "It rises by $500 million.")
+    '$500 million'
+    >>> answer_span("Pence", "Biden said so.") is None
+    True
+    """
+    tokens = re.findall(r"\w+(?:[.,'’]\w+)*", claim)
+    while tokens and tokens[0].lower() in {"the", "a", "an"}:
+        tokens = tokens[1:]
+    if not tokens:
+        return None
+    parts = [
+        re.escape(t[:-1]) + r"\w*" if len(t) >= 5 and t.isalpha() else re.escape(t) for t in tokens
+    ]
+    match = re.search(r"(?<!\w)" + r"\W{1,3}".join(parts) + r"(?!\w)", text, re.IGNORECASE)
+    if match is None:
+        return None
+    start, end = match.span()
+    if text[max(0, start - 1) : start] == "$":
+        start -= 1
+    if before := _DATE_BEFORE.search(text[max(0, start - 24) : start]):
+        start -= len(before.group())
+    while after := (_DATE_AFTER.match(text[end:]) or _UNIT_AFTER.match(text[end:])):
+        end += len(after.group())
+    return text[start:end].strip(" ,")
+
+
 def _citation(number: int, sentence: Evidence) -> Citation:
     return Citation(
         number,
@@ -252,10 +301,9 @@ def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Veri
     """Keep each reply sentence a passage supports, cite its exact sentences, renumber.
 
     >>> e = Evidence("a.txt", "T", None, None, 5, 30, "Kremlin spokesman Dmitry Peskov said.")
-    >>> v = verify_reply("Dmitry Peskov said it [1]. Putin agreed [1].", "Who said it?",
-    ...                  [Passage((e,))])
+    >>> v = verify_reply("Dmitry Peskov [1]. Putin agreed [1].", "Who said it?", [Passage((e,))])
     >>> v.composed.text, v.dropped
-    ('Dmitry Peskov said it [1].', ('Putin agreed',))
+    ('Dmitry Peskov [1].', ('Putin agreed',))
     """
     if is_refusal(reply):
         return Verified(None, 0, (), 0)
@@ -265,10 +313,22 @@ def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Veri
     recited = 0
     for claim, numbers in split_claims(reply, len(passages)):
         order = [*numbers, *(n for n in range(1, len(passages) + 1) if n not in numbers)]
-        home = next((n for n in order if supports(claim, question, passages[n - 1])), None)
+        short = len(claim.split()) <= SPAN_CLAIM_WORDS
+        home = next(
+            (
+                n
+                for n in order
+                if supports(claim, question, passages[n - 1])
+                and (not short or answer_span(claim, passages[n - 1].text))
+            ),
+            None,
+        )
         if home is None:
             dropped.append(claim)
             continue
+        if short:  # an answer phrase is the passage's own words, with its date or unit
+            span = answer_span(claim, passages[home - 1].text) or claim
+            claim = span[:1].upper() + span[1:] if claim[:1].isupper() else span
         recited += home not in numbers
         markers = []
         for sentence in quoted_sentences(claim, question, passages[home - 1]):

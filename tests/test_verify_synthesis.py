@@ -54,7 +54,7 @@ def test_a_sentence_citing_the_wrong_passage_is_recited() -> None:
     other = [Evidence("b.txt", "B", None, None, 0, 24, "Parliament met on Monday.")]
     sentences = _sentences()
     passages = [*sentence_windows(other, other), *sentence_windows([sentences[1]], sentences)]
-    verified = verify_reply("It passed $2 trillion [1].", "What did it pass?", passages)
+    verified = verify_reply("$2 trillion [1].", "What did its value pass?", passages)
 
     assert verified.composed is not None and verified.recited == 1
     assert verified.composed.citations[0].source == "ms.txt"
@@ -90,3 +90,14 @@ def test_claims_keep_their_own_markers() -> None:
         ("B fell", [1, 3]),
     ]
     assert Passage(tuple(_sentences())).shown().startswith("Tech (Wire, 2022-01-05): The")
+
+
+def test_an_answer_phrase_must_be_the_passages_words_and_keeps_its_date() -> None:
+    text = "Ardern became prime minister on October 26, 2017, at 37."
+    sentences = _sentences("nz.txt", text)
+    passages = sentence_windows(sentences, sentences)
+    verified = verify_reply("2017 [1].", "Since when was she prime minister?", passages)
+    assert verified.composed is not None
+    assert verified.composed.text == "October 26, 2017 [1]."
+    reworded = verify_reply("The year 2017 [1].", "Since when?", passages)
+    assert reworded.composed is None  # "The year 2017" is not a run of the passage
