@@ -63,9 +63,6 @@ def build_train_set(train: Path, folder: Path) -> Path:
     for item in items:
         if _CHOICE_QUESTION.search(item["question"]) or not item["answer"].strip():
             continue
-        if item["id"] in seen:  # the source repeats a few questions
-            continue
-        seen.add(item["id"])
         answer = item["answer"].lower()
         gold = [name for name, body in lowered.items() if answer in body]
         own = [r for r in item["search_results"] if answer in r["text"].lower()]
@@ -76,6 +73,9 @@ def build_train_set(train: Path, folder: Path) -> Path:
             kind = "abstain"
         else:
             continue
+        if item["id"] in seen:  # the source repeats questions, some with their pages
+            continue
+        seen.add(item["id"])
         answers = [item["answer"]] if kind == "fact" else []
         questions.append(
             {
@@ -97,6 +97,8 @@ def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float:
     >>> roc_auc([0.9, 0.8], [0.1, 0.85])
     0.75
     """
+    if not positive or not negative:
+        return float("nan")
     wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
     return wins / (len(positive) * len(negative))
 
@@ -156,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         "outside-dev": question_scores(OUTSIDE / "corpus", OUTSIDE / "questions.jsonl"),
         "train": question_scores(folder / "corpus", train_questions),
     }
-    print(report(sets))
     if args.out:
         args.out.write_text(json.dumps(sets), encoding="utf-8")
+    print(report(sets))
     return 0
 
 

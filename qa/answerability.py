@@ -1,12 +1,16 @@
 """Is any retrieved sentence close enough to the question to try answering it? (the gate)
 
-The score is the best embedding cosine between the question and a retrieved sentence,
-taken relative to how close the question comes to the corpus as a whole: the cosine of the
-question with a fixed sample of the corpus's own chunk vectors (`background`). A question
-that is near everything (a generic one) must come nearer its best sentence than one that is
-near nothing, so the decision does not depend on the corpus's topic or size. The threshold
-was chosen on outside data (`python -m eval.calibrate`: ../shared/outside-dev and a set
-built from ../shared/train), never on the gold set.
+The gate score is the best evidence score of the question's retrieved sentences: embedding
+cosine plus the IDF-weighted share of the question's words the sentence holds (`qa.evidence`).
+Its threshold was chosen on outside data only (`python -m eval.calibrate`: 292 questions of
+../shared/outside-dev and 288 built from ../shared/train the same way), as the value that
+keeps 95% of the pooled answerable questions; the gold set was not used. Measured there
+(ROC AUC, answerable against unanswerable): best score 0.894 / 0.979 (outside-dev / train),
+best cosine alone 0.876 / 0.966, and two corpus-relative variants that subtract how close the
+question comes to a sample of the corpus's own chunks (`background_cosines`): the best cosine
+minus that sample's 99th percentile 0.847 / 0.906, the best score minus its mean 0.891 / 0.979.
+Neither relative form beat the plain score, so the plain score decides; they stay here as
+candidates that `eval.calibrate` re-measures.
 
 It deliberately decides only "is the topic here at all"; whether the fact is here is for the
 reader (an instruct model answers "Not stated") and the verification of its answer.
@@ -51,16 +55,20 @@ def answerability_scores(
         "best_score": best_score,
         "relative_cosine": relative_closeness(best_cosine, background),
         "background_p99": float(np.quantile(background, 0.99)) if background.size else 0.0,
+        "score_over_background": best_score - (float(background.mean()) if background.size else 0.0),
     }
 
 
-# Chosen with `python -m eval.calibrate` on outside data (see the module doc and README).
-GATE_SCORE = "relative_cosine"
-GATE_THRESHOLD = 0.0
+# Pooled outside data: keeps 95% of answerable questions (92% of outside-dev's, 100% of the
+# train-built set's) and refuses 66% of unanswerable ones (69% / 64%) on its own.
+GATE_THRESHOLD = 0.79
 
 
-def worth_answering(engine: Engine, question: str, evidence: list[Evidence]) -> bool:
-    """Whether the best retrieved sentence is close enough to try answering (the gate)."""
-    if not evidence:
-        return False
-    return answerability_scores(engine, question, evidence)[GATE_SCORE] >= GATE_THRESHOLD
+def worth_answering(evidence: list[Evidence]) -> bool:
+    """Whether the best retrieved sentence is close enough to try answering (the gate).
+
+    >>> line = Evidence("a.txt", None, None, None, 0, 5, "Text.", score=0.95)
+    >>> worth_answering([line]), worth_answering([])
+    (True, False)
+    """
+    return bool(evidence) and max(e.score for e in evidence) >= GATE_THRESHOLD
