@@ -62,7 +62,9 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
             ("qa.answer.line_fits", lambda question, line, similarity: True)
         ],
         "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, *rest: c)],
-        "no answerability gate": [("qa.answerability.GATE_THRESHOLD", float("-inf"))],
+        "no answerability gate": [
+            ("qa.answer.worth_answering", lambda evidence, **_: bool(evidence))
+        ],
     }
 
 

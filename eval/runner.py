@@ -50,6 +50,7 @@ REPORTED_SETTINGS = (
     "local_model",
     "answer_mode",
     "passages",
+    "min_evidence_score",
     "llm_api",
     "llm_model_path",
     "llm_url",

@@ -40,9 +40,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)
     llm: Literal["local", "openai"] = Field("local", description="Which LLM answers.")
     local_model: LocalModel = Field(
-        "qwen2.5-coder-0.5b-instruct",
-        description="The local model: the bundled Gemma 3 270M base model, or a Qwen2.5-Coder "
-        "instruct model that `make models` assembled and verified.",
+        "gemma-3-270m",
+        description="The local model: the bundled Gemma 3 270M base model (extractive, the "
+        "measured best at its speed), or a Qwen2.5-Coder instruct model (synthesis) that "
+        "`make models` / `make models-large` assembled and verified.",
     )
     llm_model_path: Path | None = Field(
         None,
@@ -63,6 +64,14 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("not-needed", description="API key for the hosted server.")
     llm_timeout: float = Field(30.0, description="Seconds to wait for the hosted LLM.", gt=0)
     llm_threads: int = Field(2, description="CPU threads for the local LLM.", ge=1, le=64)
+    min_evidence_score: float = Field(
+        0.79,
+        description="Questions whose best evidence sentence scores lower (cosine plus word "
+        "overlap) are refused before any model runs. 0.79 was chosen on outside news "
+        "(python -m eval.calibrate); lower it for archives asked in far-off wording.",
+        ge=-1.0,
+        le=3.0,
+    )
     passages: int = Field(
         4, description="Sentence windows an instruct model reads per question.", ge=1, le=12
     )

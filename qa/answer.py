@@ -175,7 +175,7 @@ def stream_answer(
     heads, sentences = engine.gather(standalone)
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
-    if not worth_answering(evidence):
+    if not worth_answering(evidence, threshold=settings.min_evidence_score):
         yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
         return
     if settings.synthesis:

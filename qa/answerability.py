@@ -55,20 +55,19 @@ def answerability_scores(
         "best_score": best_score,
         "relative_cosine": relative_closeness(best_cosine, background),
         "background_p99": float(np.quantile(background, 0.99)) if background.size else 0.0,
-        "score_over_background": best_score - (float(background.mean()) if background.size else 0.0),
+        "score_over_background": best_score
+        - (float(background.mean()) if background.size else 0.0),
     }
 
 
-# Pooled outside data: keeps 95% of answerable questions (92% of outside-dev's, 100% of the
-# train-built set's) and refuses 66% of unanswerable ones (69% / 64%) on its own.
-GATE_THRESHOLD = 0.79
-
-
-def worth_answering(evidence: list[Evidence]) -> bool:
-    """Whether the best retrieved sentence is close enough to try answering (the gate).
+def worth_answering(evidence: list[Evidence], *, threshold: float) -> bool:
+    """Whether the best retrieved sentence is close enough to try answering (the gate). The
+    default threshold (`Settings.min_evidence_score`, 0.79) keeps 95% of the pooled outside
+    answerable questions (90% of outside-dev's, 100% of the train-built set's) and refuses
+    66% of the unanswerable ones (69% / 64%) on its own.
 
     >>> line = Evidence("a.txt", None, None, None, 0, 5, "Text.", score=0.95)
-    >>> worth_answering([line]), worth_answering([])
+    >>> worth_answering([line], threshold=0.79), worth_answering([], threshold=0.79)
     (True, False)
     """
-    return bool(evidence) and max(e.score for e in evidence) >= GATE_THRESHOLD
+    return bool(evidence) and max(e.score for e in evidence) >= threshold
