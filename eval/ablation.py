@@ -1,5 +1,6 @@
-"""Ablation: the gold set answered with one capability of newsqa switched off at a time, so
-each row shows what that capability adds. `python -m eval.ablation [--limit N]`.
+"""Ablation: a question set answered with one capability of newsqa switched off at a time, so
+each row shows what that capability adds. `python -m eval.ablation [--limit N]` on the gold
+set; `--corpus DIR --questions FILE [--sample N]` on an outside set.
 
 Switching off is done by swapping one module-level constant or function for the run, then
 restoring it; the index is rebuilt in a temp folder for the "no cleaning" row.
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from eval.runner import DEFAULT_GOLD, load_gold, run_eval
+from eval.runner import DEFAULT_GOLD, load_gold, run_eval, scratch_store, spread_sample
 from index.settings import Settings, load_settings
 
 METRICS = (
@@ -76,17 +77,32 @@ def switched_off(patches: list[tuple[str, Any]]) -> Iterator[None]:
         yield
 
 
+# Rows that change what ingest stores; every other row answers from the same index.
+REINDEXING = frozenset({"no page cleaning"})
+
+
 def run_ablation(
-    settings: Settings, questions: list[Any], progress: Callable[[str], None] = print
+    settings: Settings,
+    questions: list[Any],
+    progress: Callable[[str], None] = print,
+    *,
+    reuse_store: bool = False,
 ) -> dict[str, dict[str, float]]:
+    """One eval per row. Each row indexes into a temp store, unless `reuse_store`: then rows
+    answer from `settings.store_dir` as it is, and the rows that change ingest are skipped
+    (a large outside corpus takes minutes to index)."""
     from index.ingest import ingest
     from qa.engine import forget_engines
 
     rows: dict[str, dict[str, float]] = {}
     for name, patches in _variants().items():
+        if reuse_store and name in REINDEXING:
+            continue
         progress(f"== {name}")
         with switched_off(patches), tempfile.TemporaryDirectory() as store:
-            run_settings = settings.model_copy(update={"store_dir": Path(store)})
+            run_settings = settings
+            if not reuse_store:
+                run_settings = settings.model_copy(update={"store_dir": Path(store)})
             forget_engines()
             ingest(run_settings)
             summary = run_eval(run_settings, questions, baseline=False).systems[0].summary
@@ -111,9 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.ablation", description=__doc__)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--questions", type=Path, default=DEFAULT_GOLD, help="a .jsonl gold file")
+    parser.add_argument("--corpus", type=Path, default=None, help="answer from this folder")
+    parser.add_argument("--sample", type=int, default=None, help="N questions spread evenly")
     args = parser.parse_args(argv)
     questions = load_gold(args.questions)[: args.limit]
-    print(format_rows(run_ablation(load_settings(), questions)))
+    questions = spread_sample(questions, args.sample) if args.sample else questions
+    settings = load_settings()
+    if args.corpus:  # an outside corpus: its scratch store, indexed once, shared by the rows
+        update = {"corpus_dir": args.corpus, "store_dir": scratch_store(args.corpus)}
+        settings = settings.model_copy(update=update)
+    rows = run_ablation(settings, questions, reuse_store=args.corpus is not None)
+    print(format_rows(rows))
     return 0
 
 

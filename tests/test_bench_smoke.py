@@ -12,27 +12,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from eval.bench import (
-    BenchConfig,
-    BenchError,
+from eval.bench import config_from_args, parse_sizes, parse_steps, run_step
+from eval.bench_config import BenchConfig, BenchError, gold_questions
+from eval.bench_ingest import measure_ingest, measure_reingest
+from eval.bench_report import (
     Row,
-    config_from_args,
-    derived_vectors,
     format_table,
     format_value,
-    gold_questions,
     latency_rows,
-    load_base_chunks,
-    measure_ingest,
-    measure_reingest,
-    measure_retrieval,
-    parse_sizes,
-    parse_steps,
     ratio,
     result_path,
-    run_step,
     with_stock_ratio,
 )
+from eval.bench_retrieval import derived_vectors, load_base_chunks, measure_retrieval
 from eval.synth import write_synthetic_corpus
 from index.settings import load_settings
 from tests.conftest import BUNDLED_CORPUS

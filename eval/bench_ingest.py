@@ -1,0 +1,128 @@
+"""Ingest speed for `newsqa bench`, the `ingest` and `reingest` steps.
+
+- `ingest`: a synthetic corpus (`eval.synth`) through the newsqa ingest pipeline, against
+  the bare encoder on the very same chunk texts in length-sorted batches (its best case),
+  with the seconds the pipeline spent inside the encoder; then a re-ingest of it unchanged.
+- `reingest`: the bundled corpus ingested into a fresh store, then re-ingested unchanged.
+
+It measures seconds and chunks per second only: not memory (the step's process reports its
+own peak, `eval.bench_memory`), not retrieval or answers, not the quality of the vectors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.bench_config import BenchConfig, step_settings
+from eval.bench_report import Row, StepResult, ratio
+from index.settings import Settings, load_settings
+
+
+def stored_texts(settings: Settings) -> list[str]:
+    from index.store import open_store
+
+    texts: list[str] = open_store(settings).chunks.get(include=["documents"])["documents"]
+    return texts
+
+
+def encode_seconds(encoder: Any, texts: Sequence[str], *, batch: int) -> float:
+    """Seconds the bare encoder takes for `texts`, in length-sorted batches of `batch`."""
+    ordered = sorted(texts, key=len)
+    began = time.perf_counter()
+    for offset in range(0, len(ordered), batch):
+        encoder.encode(ordered[offset : offset + batch])
+    return time.perf_counter() - began
+
+
+def _import_store_modules() -> None:
+    import chromadb  # noqa: F401
+    from llama_index.core.node_parser import SentenceSplitter  # noqa: F401
+    from llama_index.vector_stores.chroma import ChromaVectorStore  # noqa: F401
+
+
+class TimedEncoder:
+    """An encoder that adds up the seconds spent in `encode`: what of the pipeline's time
+    was the model, and what was everything else (cleaning, chunking, Chroma writes)."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self.seconds = 0.0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        began = time.perf_counter()
+        try:
+            vectors: np.ndarray = self.encoder.encode(texts)
+            return vectors
+        finally:
+            self.seconds += time.perf_counter() - began
+
+
+def measure_ingest(settings: Settings, encoder: Any) -> StepResult:
+    """Ingest `settings.corpus_dir` into a fresh store, then encode the same chunks raw."""
+    from index.ingest import ingest
+
+    _import_store_modules()  # a one-off cost of the process, not of ingesting
+    encoder.encode(["warm up the session"])
+    timed = TimedEncoder(encoder)
+    report = ingest(settings, encoder=timed)  # type: ignore[arg-type]
+    texts = stored_texts(settings)
+    raw_s = encode_seconds(encoder, texts, batch=settings.embed_batch_size)
+    again = ingest(settings, encoder=encoder)
+    pipeline_rate = report.chunks_embedded / report.seconds
+    raw_rate = len(texts) / raw_s
+    step = "ingest"
+    return StepResult(
+        (
+            Row(step, "articles", report.files_indexed),
+            Row(step, "chunks embedded", report.chunks_embedded),
+            Row(step, "pipeline seconds", round(report.seconds, 2)),
+            Row(step, "pipeline seconds in encode", round(timed.seconds, 2)),
+            Row(step, "raw encode seconds", round(raw_s, 2)),
+            Row(step, "raw encode (chunks/s)", round(raw_rate, 2)),
+            Row(
+                step,
+                "pipeline (chunks/s), ratio ÷ raw",
+                round(pipeline_rate, 2),
+                ">= 0.9 × raw",
+                ratio(pipeline_rate, raw_rate),
+            ),
+            Row(step, "re-ingest unchanged (s)", round(again.seconds, 3)),
+            Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
+        )
+    )
+
+
+def measure_reingest(settings: Settings) -> StepResult:
+    """Ingest a corpus into a fresh store, then time re-ingesting it unchanged."""
+    from index.ingest import ingest
+
+    first = ingest(settings)
+    again = ingest(settings)
+    step = "reingest"
+    return StepResult(
+        (
+            Row(step, "first ingest (s)", round(first.seconds, 2)),
+            Row(step, "first ingest chunks", first.chunks_embedded),
+            Row(step, "re-ingest (s)", round(again.seconds, 3), "< 1"),
+            Row(step, "re-ingest chunks embedded", again.chunks_embedded, "0"),
+        )
+    )
+
+
+def step_ingest(work: Path, config: BenchConfig) -> StepResult:
+    from eval.synth import write_synthetic_corpus
+    from index.embed import OnnxMiniLM
+
+    bundled = load_settings().corpus_dir
+    write_synthetic_corpus(bundled, work / "synthetic", articles=config.articles, seed=config.seed)
+    settings = step_settings(work, work / "synthetic", "synthetic-store")
+    return measure_ingest(settings, OnnxMiniLM(threads=settings.llm_threads))
+
+
+def step_reingest(work: Path, config: BenchConfig) -> StepResult:
+    return measure_reingest(step_settings(work, load_settings().corpus_dir, "bundled-store"))
