@@ -207,10 +207,9 @@ def clean_article(source: str, raw: str) -> CleanArticle:
             reason = "duplicate"
         if reason == "caption" and (words := caption_words(paragraph)):
             kept.append(words)
-            paragraph, reason = (
-                Paragraph(words.end, paragraph.end, raw[words.end : paragraph.end]),
-                "credit",
-            )
+            credit = raw[words.end : paragraph.end]
+            start = words.end + len(credit) - len(credit.lstrip())
+            paragraph, reason = Paragraph(start, paragraph.end, credit.strip()), "credit"
         if reason is None:
             kept.append(paragraph)
             seen.add(normalized)

@@ -22,6 +22,7 @@ def test_clean_article_drops_page_furniture_and_keeps_offsets() -> None:
     assert [p.text for p in article.paragraphs] == [
         "Mayor Opens New Bridge After Delays",
         "The mayor opened the bridge on Monday. Officials said it cost $40 million.",
+        "The mayor at the ribbon cutting.",
         "Traffic is expected to ease, a city engineer said.",
     ]
     assert all(PAGE[p.start : p.end] == p.text for p in article.paragraphs)
@@ -30,7 +31,7 @@ def test_clean_article_drops_page_furniture_and_keeps_offsets() -> None:
         "Breaking News": "section label",
         "Support The Daily Ledger!": "appeal",
         "By Jane Roe": "byline",
-        "The mayor at the ribbon cutting. Photo: City Hall": "caption",
+        "Photo: City Hall": "credit",  # a caption keeps its words, loses its credit
         "Mayor Opens New Bridge After Delays": "duplicate",
         "Published: March 4, 2024": "date line",
         "Other News": "after end of story",

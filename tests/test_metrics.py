@@ -367,6 +367,8 @@ def test_summarize_worked_example() -> None:
             "generation_p95_s": 2.9,  # non-abstained only: [1, 3]
             "total_p50_s": 0.7,
             "total_p95_s": 3.055,  # [.2 .3 1.1 3.4]: 1.1 + 0.85 * 2.3
+            "first_token_p50_s": None,  # no result timed its first token
+            "first_token_p95_s": None,
             "tokens_per_s": 7.5,  # (10 + 20) tokens / (1 + 3) s
         }
     )

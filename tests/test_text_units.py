@@ -99,7 +99,17 @@ def test_bundled_chunks_cover_only_kept_text() -> None:
             article, raw, chunk_tokens=160, chunk_overlap=32, tokenizer=token_ids
         ):
             assert raw[chunk.start : chunk.end] == chunk.text
-            assert "Leave a Reply" not in chunk.text and "burger" not in chunk.text
+            if not chunk.furniture:  # dropped text is chunked apart, marked, ranked down
+                assert "Leave a Reply" not in chunk.text and "burger" not in chunk.text
+        furniture = [
+            c.text
+            for c in chunk_article(
+                article, raw, chunk_tokens=160, chunk_overlap=32, tokenizer=token_ids
+            )
+            if c.furniture
+        ]
+        dropped = " ".join(p.text for p, why in article.dropped if why != "duplicate")
+        assert all(text in dropped for text in furniture)
 
 
 def test_rewrite_skips_titles_and_connectors() -> None:
