@@ -311,6 +311,8 @@ def main(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise GoldFileError(f"--limit must be at least 1, got {args.limit}")
     settings = load_settings()
+    if getattr(args, "llm_url", None):  # a hosted model answers (chat API unless configured)
+        settings = load_settings(llm="openai", llm_url=args.llm_url)
     if args.corpus:
         corpus = Path(args.corpus)
         if not corpus.is_dir():

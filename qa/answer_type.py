@@ -17,12 +17,13 @@ False
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
 
-from qa.lexical import STOPWORDS, content_terms, fold_accents, stem, stems, words
+from qa.absence import initials
+from qa.lexical import STOPWORDS, content_terms, stem, stems, words
 
 Kind = Literal["person", "name", "proper", "number", "share", "amount", "date", "time"]
 
@@ -332,37 +333,6 @@ def unmatched_terms(terms: Sequence[str], text: str, similarity: Similarity) -> 
     return [t for t, score in zip(missing, best, strict=True) if score < WORD_MATCH]
 
 
-_LEADING = frozenset(
-    "Who Whom Whose What When Where Which Why How Did Does Do Is Are Was Were According In On "
-    "At To For From By Apart Besides After Before Since During Under The A An".split()
-)
-
-
-def question_entities(question: str) -> list[str]:
-    """Names and figures a question is about; an answer must come from a line that has them.
-
-    >>> question_entities("According to the NYT, what was Zelensky's rating in May 2024?")
-    ['NYT', 'Zelensky', 'May', '2024']
-    """
-    found: list[str] = []
-    for match in re.finditer(r"\b[A-Z][\w’'-]*|\b\d+(?:[.,]\d+)*%?", question):
-        token = re.sub(r"['’]s?$", "", match.group()).split("-")[0]
-        first_word = match.start() == len(question) - len(question.lstrip())
-        if token and not first_word and token not in _LEADING and token not in found:
-            found.append(token)
-    return found
-
-
-def _initials(text: str) -> set[str]:
-    """Acronyms a text spells: 'New York Times' gives 'NYT' (and 'NY', 'YT')."""
-    capitals = [w[0] for w in re.findall(r"\b[A-Z][a-z]+", text)]
-    return {
-        "".join(capitals[i:j])
-        for i in range(len(capitals))
-        for j in range(i + 2, min(len(capitals), i + 5) + 1)
-    }
-
-
 def covers(entity: str, text: str) -> bool:
     """Whether `text` mentions `entity`: as a word prefix ('Russia' in 'Russian'), an acronym,
     or a figure. Case-insensitive.
@@ -372,62 +342,13 @@ def covers(entity: str, text: str) -> bool:
     >>> covers("Zelensky", "Putin's approval rating"), covers("2024", "in 2022")
     (False, False)
     """
-    if entity.isupper() and len(entity) >= 2 and entity in _initials(text):
+    if entity.isupper() and len(entity) >= 2 and entity in initials(text):
         return True
     lowered = entity.lower().replace(".", "")
     text_words = [w.replace(".", "") for w in re.findall(r"[\w.%]+", text.lower())]
     if entity[0].isdigit():
         return lowered in text_words
     return any(w.startswith(lowered) for w in text_words)
-
-
-def _same_word(entity_word: str, text_word: str) -> bool:
-    """'russia'~'russians', 'ukraine'~'ukrainian': a shared start of all but two letters."""
-    if entity_word[0].isdigit() or text_word[:1].isdigit():
-        return entity_word == text_word
-    shared = next(
-        (i for i, (a, b) in enumerate(zip(entity_word, text_word, strict=False)) if a != b),
-        min(len(entity_word), len(text_word)),
-    )
-    return shared >= max(4, len(entity_word) - 2) or entity_word == text_word
-
-
-def vocabulary_of(texts: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """The lower-cased words and the acronyms (initials of capitalised runs) of `texts`."""
-    words_found: set[str] = set()
-    acronyms: set[str] = set()
-    for text in texts:
-        folded = fold_accents(text.lower())
-        words_found.update(w.replace(".", "") for w in re.findall(r"[\w.%]+", folded))
-        words_found.update(n.replace(",", "") for n in re.findall(r"\d+(?:,\d{3})+", folded))
-        acronyms.update(_initials(text))
-    return frozenset(words_found), frozenset(acronyms)
-
-
-def absent_entities(
-    question: str, vocabulary: frozenset[str], acronyms: frozenset[str]
-) -> list[str]:
-    """Question entities that no article mentions at all (nor its title, outlet or date).
-
-    >>> vocab, acr = vocabulary_of(["The New York Times said Russian troops left in 2023."])
-    >>> absent_entities("Did the NYT say Russia or Kazakhstan sent troops in 2024?", vocab, acr)
-    ['Kazakhstan', '2024']
-    >>> absent_entities("Who ate at Cote Basque?", *vocabulary_of(["Lunch at La Côte Basque."]))
-    []
-    >>> absent_entities("Who gave 25,000 miles?", *vocabulary_of(["It gave 25,000 miles."]))
-    []
-    """
-    missing = []
-    for entity in question_entities(question):
-        if entity.isupper() and len(entity) >= 2 and entity in acronyms:
-            continue
-        word = fold_accents(entity.lower().replace(".", ""))
-        word = word.replace(",", "") if word[:1].isdigit() else word
-        if word in vocabulary:
-            continue
-        if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):
-            missing.append(entity)
-    return missing
 
 
 _SUBJECT = re.compile(

@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--store", default=None, help="the scratch store for --corpus")
     evaluate.add_argument(
+        "--llm-url", default=None, help="score a hosted OpenAI-compatible model (…/v1)"
+    )
+    evaluate.add_argument(
         "--baseline", action="store_true", help="also run the stock llama-index pipeline"
     )
     evaluate.add_argument("--out", default="eval/runs", help="folder for run reports")

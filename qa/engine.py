@@ -21,7 +21,7 @@ from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.settings import Settings
 from index.store import Store, chunk_digest, open_store
-from qa.answer_type import absent_entities, vocabulary_of
+from qa.absence import absent_entities, vocabulary_of
 from qa.evidence import (
     RetrievedChunk,
     chunk_sentences,
