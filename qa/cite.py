@@ -83,7 +83,8 @@ class Composed:
     used_model_text: bool  # False when the claim was replaced by the evidence sentence
 
 
-def _citation(number: int, evidence: Evidence) -> Citation:
+def citation_of(number: int, evidence: Evidence) -> Citation:
+    """Citation `number` quoting the evidence sentence at its file offsets."""
     return Citation(
         number,
         evidence.source,
@@ -116,7 +117,7 @@ def cite_group(
         if short and support(claim, other.text) < MIN_SUPPORT:
             continue
         chosen.append(other)
-    return [_citation(first_number + i, e) for i, e in enumerate(chosen)]
+    return [citation_of(first_number + i, e) for i, e in enumerate(chosen)]
 
 
 def new_information(claim: str, question: str) -> str:
@@ -176,7 +177,7 @@ def add_disagreement(composed: Composed, differing: list[tuple[Evidence, str]]) 
     """Append "Other reports differ: 20% [2]." with a citation for each differing line.
 
     >>> ev = Evidence("b.txt", "B", None, None, 3, 30, "Russia would control about 20%.")
-    >>> base = Composed("18% [1]", [_citation(1, ev)], True)
+    >>> base = Composed("18% [1]", [citation_of(1, ev)], True)
     >>> add_disagreement(base, [(ev, "20%")]).text
     '18% [1] Other reports differ: 20% [2].'
     """
@@ -185,7 +186,7 @@ def add_disagreement(composed: Composed, differing: list[tuple[Evidence, str]]) 
     citations = list(composed.citations)
     parts = []
     for evidence, words in differing:
-        citations.append(_citation(len(citations) + 1, evidence))
+        citations.append(citation_of(len(citations) + 1, evidence))
         parts.append(f"{words} [{len(citations)}]")
     text = f"{composed.text} Other reports differ: {'; '.join(parts)}."
     return Composed(text, citations, composed.used_model_text)

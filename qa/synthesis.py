@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.cite import MARKER, Composed, has_figures_of
+from qa.cite import MARKER, Composed, citation_of, has_figures_of
 from qa.lexical import STOPWORDS, content_terms, covers_stem, stem, stems
 from qa.prompts import NOT_STATED
 from qa.types import Citation, Evidence
@@ -274,19 +274,6 @@ def answer_span(claim: str, text: str) -> str | None:
     return text[start:end].strip(" ,")
 
 
-def _citation(number: int, sentence: Evidence) -> Citation:
-    return Citation(
-        number,
-        sentence.source,
-        sentence.title,
-        sentence.outlet,
-        sentence.date,
-        sentence.text,
-        sentence.start,
-        sentence.end,
-    )
-
-
 @dataclass(frozen=True)
 class Verified:
     """The verified answer: kept sentences with new markers, and what was dropped."""
@@ -337,7 +324,7 @@ def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Veri
                 None,
             )
             if known is None:
-                known = _citation(len(citations) + 1, sentence)
+                known = citation_of(len(citations) + 1, sentence)
                 citations.append(known)
             markers.append(f"[{known.number}]")
         body = claim.rstrip(" .")
