@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -142,6 +143,41 @@ def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
     return not verb or not unmatched_terms([verb], line.text, similarity)
 
 
+@dataclass
+class Generation:
+    """What the model wrote while its tokens streamed out, and when the first one came."""
+
+    text: str = ""
+    pieces: int = 0
+    first_token_s: float | None = None
+    done: float = 0.0
+
+    def stream(
+        self, engine: Engine, prompt: str | list[ChatMessage], *, stop: list[str], began: float
+    ) -> Iterator[Token]:
+        """Yield the model's tokens (a completion prompt or chat messages), recording them."""
+        for delta in stream_text(
+            engine.llm,
+            prompt,
+            max_tokens=engine.settings.max_answer_tokens,
+            stop=stop,
+            where=engine.llm_where,
+        ):
+            self.text, self.pieces = self.text + delta, self.pieces + 1
+            self.first_token_s = self.first_token_s or time.perf_counter() - began
+            yield Token(delta)
+        self.done = time.perf_counter()
+
+    def timings(self, began: float, retrieved: float) -> Timings:
+        return Timings(
+            retrieved - began,
+            self.done - retrieved,
+            self.done - began,
+            self.pieces,
+            self.first_token_s,
+        )
+
+
 def _abstained(asked: str, rewritten: str | None, timings: Timings, why: str = "") -> Final:
     text = f"{ABSTAIN_TEXT} {why}".strip()
     return Final(Answer(asked, text, [], True, rewritten, timings=timings))
@@ -179,23 +215,18 @@ def stream_answer(
         yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
         return
     if settings.synthesis:
-        yield from _synthesized(asked, standalone, rewritten, evidence, sentences, engine, began)
+        yield from _synthesized(
+            asked, standalone, rewritten, evidence, sentences, engine, began, retrieved
+        )
         return
     shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= evidence[0].score - EVIDENCE_MARGIN]
     prompt = build_answer_prompt(standalone, [e.text for e in shown])
-    generated, pieces, first_token = "", 0, None
-    limit = settings.max_answer_tokens
-    for delta in stream_text(
-        engine.llm, prompt, max_tokens=limit, stop=STOP, where=engine.llm_where
-    ):
-        generated, pieces = generated + delta, pieces + 1
-        first_token = first_token or time.perf_counter() - began
-        yield Token(delta)
-    done = time.perf_counter()
-    timings = Timings(retrieved - began, done - retrieved, done - began, pieces, first_token)
+    generation = Generation()
+    yield from generation.stream(engine, prompt, stop=STOP, began=began)
+    timings = generation.timings(began, retrieved)
     composed = answers_the_kind(
         standalone,
-        compose_answer(generated, shown, question=standalone),
+        compose_answer(generation.text, shown, question=standalone),
         shown,
         engine.word_similarity,
     )
@@ -215,26 +246,19 @@ def _synthesized(
     sentences: list[Evidence],
     engine: Engine,
     began: float,
+    retrieved: float,
 ) -> Iterator[AnswerEvent]:
     """An instruct model writes the answer from sentence windows; `qa.synthesis` keeps only
     the sentences a passage supports, each citing its exact sentences."""
-    retrieved = time.perf_counter()
     passages = sentence_windows(evidence[: engine.settings.passages], sentences)
     messages = [
         ChatMessage(role=role, content=content)
         for role, content in build_synthesis_messages(standalone, [p.shown() for p in passages])
     ]
-    reply, pieces, first_token = "", 0, None
-    limit = engine.settings.max_answer_tokens
-    for delta in stream_text(
-        engine.llm, messages, max_tokens=limit, stop=[], where=engine.llm_where
-    ):
-        reply, pieces = reply + delta, pieces + 1
-        first_token = first_token or time.perf_counter() - began
-        yield Token(delta)
-    done = time.perf_counter()
-    timings = Timings(retrieved - began, done - retrieved, done - began, pieces, first_token)
-    verified = verify_reply(reply, standalone, passages)
+    generation = Generation()
+    yield from generation.stream(engine, messages, stop=[], began=began)
+    timings = generation.timings(began, retrieved)
+    verified = verify_reply(generation.text, standalone, passages)
     if verified.composed is None:
         yield _abstained(asked, rewritten, timings)
         return
