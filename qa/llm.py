@@ -46,7 +46,7 @@ def bundled_model_path() -> Path:
 
 
 class LocalGGUF(CustomLLM):
-    """A GGUF model run by llama-cpp-python, greedy (temperature 0). With `chat`, chat
+    """A GGUF model run by llama-cpp-python, greedy (temperature 0). With `chat_model`, chat
     messages go through the model's own chat template (`create_chat_completion`)."""
 
     model_path: str
