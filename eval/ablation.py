@@ -58,7 +58,6 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
         "no reranking (chunks in hybrid order)": [
             ("qa.engine.rerank_chunks", lambda chunks, ranked: list(chunks))
         ],
-        "no reworded-claim quoting": [("qa.cite.new_information", lambda claim, question: "")],
         "no answer-fit checks (subject, role, counted thing)": [
             ("qa.answer.line_fits", lambda question, line, similarity: True)
         ],

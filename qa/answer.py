@@ -226,7 +226,7 @@ def stream_answer(
     timings = generation.timings(began, retrieved)
     composed = answers_the_kind(
         standalone,
-        compose_answer(generation.text, shown, question=standalone),
+        compose_answer(generation.text, shown),
         shown,
         engine.word_similarity,
     )

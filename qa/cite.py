@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.lexical import content_terms, stem, stems
+from qa.lexical import stems
 from qa.types import Citation, Evidence
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
@@ -120,24 +120,13 @@ def cite_group(
     return [citation_of(first_number + i, e) for i, e in enumerate(chosen)]
 
 
-def new_information(claim: str, question: str) -> str:
-    """The claim's words that the question does not already contain: what it adds.
-
-    >>> new_information("The West imposed sanctions", "What has the West imposed?")
-    'sanctions'
-    """
-    asked = stems(question)
-    return " ".join(w for w in content_terms(claim) if stem(w) not in asked)
-
-
-def compose_answer(
-    generated: str, evidence: list[Evidence], *, question: str = "", max_outlets: int = 3
-) -> Composed:
+def compose_answer(generated: str, evidence: list[Evidence], *, max_outlets: int = 3) -> Composed:
     """Verify the model's claim against the evidence it was shown and attach citations.
 
-    A claim its line supports is kept as written. Else, when a line holds what the claim adds
-    to the question (the answer part of it), that line is quoted verbatim: the model found the
-    right line but reworded it. Else the best line is quoted.
+    A claim its line supports is kept as written (a long one as the line itself). Else the
+    line the model pointed at, or else the best line, is quoted verbatim. (Quoting the line
+    that holds what a reworded claim adds to the question was measured and removed: it
+    changed no answer on the gold set or on outside news.)
 
     >>> ev = [Evidence("a.txt", "T", None, None, 0, 25, "Peskov denied it, he said.")]
     >>> c = compose_answer("Peskov [1]", ev)
@@ -156,13 +145,9 @@ def compose_answer(
     marked = [evidence[n - 1] for n in numbers]
     ordered = marked + [e for e in evidence if e not in marked]  # the line it named first
     supported = [e for e in ordered if claim and support(claim, e.text) >= MIN_SUPPORT]
-    added = new_information(claim, question) if question else ""
-    holds_answer = [e for e in ordered if added and support(added, e.text) >= MIN_SUPPORT]
     if supported:
         long_claim = len(claim.split()) >= SENTENCE_CLAIM_WORDS
         head, text, used = supported[0], supported[0].text if long_claim else claim, True
-    elif holds_answer:  # the right line, reworded: quote the line
-        head, text, used = holds_answer[0], holds_answer[0].text, True
     elif not claim and numbers:  # the model only pointed at a line: answer with that line
         head = evidence[numbers[0] - 1]
         text, used = head.text, True
