@@ -13,8 +13,9 @@ question the scores the gate could use are recorded:
   of a corpus from months before). "Which of the following" questions are dropped.
 
 It prints each score's ROC AUC on each set and, for candidate thresholds, the share of
-answerable questions kept and of unanswerable ones refused, pooled over both sets. The
-threshold in `qa.answerability` was chosen from that table; the gold set was not used.
+answerable questions kept and of unanswerable ones refused, pooled over both sets. The gate
+threshold (`Settings.min_evidence_score`, see `qa.answerability`) was chosen from that table;
+the gold set was not used.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,21 +105,66 @@ def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float:
     return wins / (len(positive) * len(negative))
 
 
+BACKGROUND_CHUNKS = 2000  # chunk vectors sampled evenly from the store
+BACKGROUND_QUANTILE = 0.99
+
+
+def background_sample(store: Any) -> np.ndarray:
+    """Up to `BACKGROUND_CHUNKS` stored chunk vectors, spread evenly over the collection."""
+    total = store.chunks.count()
+    if total == 0:
+        return np.zeros((0, 384), dtype=np.float32)
+    step = max(1, total // BACKGROUND_CHUNKS)
+    vectors = []
+    for offset in range(0, total, step * 200):
+        page = store.chunks.get(limit=step * 200, offset=offset, include=["embeddings"])
+        vectors.extend(page["embeddings"][::step])
+    return np.asarray(vectors[:BACKGROUND_CHUNKS], dtype=np.float32)
+
+
+def relative_closeness(best_cosine: float, background_cosines: np.ndarray) -> float:
+    """How far the best sentence stands above the question's closeness to the corpus:
+    `best - quantile(background, 0.99)`.
+
+    >>> round(relative_closeness(0.7, np.array([0.1, 0.2, 0.3])), 3)
+    0.402
+    """
+    if background_cosines.size == 0:
+        return best_cosine
+    return best_cosine - float(np.quantile(background_cosines, BACKGROUND_QUANTILE))
+
+
+def candidate_scores(evidence: Sequence[Any], background: np.ndarray) -> dict[str, float]:
+    """The gate scores compared for one question: the plain best score and cosine, and two
+    corpus-relative forms (`background`: the question's cosines to the corpus sample)."""
+    best_cosine = max((e.cosine for e in evidence), default=0.0)
+    best_score = max((e.score for e in evidence), default=0.0)
+    return {
+        "best_cosine": best_cosine,
+        "best_score": best_score,
+        "relative_cosine": relative_closeness(best_cosine, background),
+        "background_p99": float(np.quantile(background, 0.99)) if background.size else 0.0,
+        "score_over_background": best_score
+        - (float(background.mean()) if background.size else 0.0),
+    }
+
+
 def question_scores(corpus: Path, questions: Path) -> list[tuple[bool, dict[str, float]]]:
     """(answerable, scores) per question, retrieval only (no LLM)."""
     from eval.runner import load_gold, scratch_store
     from index.ingest import ingest
     from index.settings import load_settings
-    from qa.answerability import answerability_scores
     from qa.engine import get_engine
 
     settings = load_settings(corpus_dir=corpus, store_dir=scratch_store(corpus))
     ingest(settings)
     engine = get_engine(settings)
+    sample = background_sample(engine.store)
     rows = []
     for gold in load_gold(questions):
         evidence, _ = engine.gather(gold.question)
-        rows.append((gold.answerable, answerability_scores(engine, gold.question, evidence)))
+        background = sample @ engine.encoder.encode([gold.question])[0]
+        rows.append((gold.answerable, candidate_scores(evidence, background)))
     return rows
 
 

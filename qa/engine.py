@@ -62,7 +62,6 @@ class Engine:
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _snapshot: tuple[int, int] = (0, 0)
-    _background: np.ndarray | None = None
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refresh_if_changed(self) -> None:
@@ -74,7 +73,6 @@ class Engine:
         with self._refresh_lock:
             if snapshot != self._snapshot:
                 self.search = _search_side(self.store, self.encoder, self.settings)
-                self._background = None
                 self._snapshot = snapshot
 
     def served(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
@@ -126,15 +124,6 @@ class Engine:
     @property
     def retriever(self) -> Any:
         return self.search.retriever
-
-    def background_cosines(self, question: str) -> np.ndarray:
-        """Cosines of the question with a fixed sample of the corpus's chunk vectors (see
-        `qa.answerability`); the sample is read once per index version."""
-        with store_failures_named(self.store.where):
-            self.refresh_if_changed()
-            if self._background is None:
-                self._background = _background_sample(self.store)
-        return self._background @ self.encoder.encode([question])[0]
 
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
@@ -213,21 +202,6 @@ def _search_side(store: Store, encoder: OnnxMiniLM, settings: Settings) -> Searc
     vocabulary, acronyms = vocabulary_of(texts)
     retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k)
     return SearchSide(retriever, idf, unknown_idf, vocabulary, acronyms)
-
-
-def _background_sample(store: Store) -> np.ndarray:
-    """Up to `BACKGROUND_CHUNKS` stored chunk vectors, spread evenly over the collection."""
-    from qa.answerability import BACKGROUND_CHUNKS
-
-    total = store.chunks.count()
-    if total == 0:
-        return np.zeros((0, 384), dtype=np.float32)
-    step = max(1, total // BACKGROUND_CHUNKS)
-    vectors = []
-    for offset in range(0, total, step * 200):
-        page = store.chunks.get(limit=step * 200, offset=offset, include=["embeddings"])
-        vectors.extend(page["embeddings"][::step])
-    return np.asarray(vectors[:BACKGROUND_CHUNKS], dtype=np.float32)
 
 
 def load_engine(settings: Settings) -> Engine:
