@@ -5,9 +5,9 @@ spans a caption or an appeal that cleaning removed. Each section goes through ll
 `SentenceSplitter`, sized in the embedding model's own tokens; every chunk is then located in
 the raw file, so `raw[chunk.start:chunk.end] == chunk.text` always holds.
 
-Chunk ids are `<file>:<digest>:<n>`, where the digest covers the file's bytes and the chunking
-parameters: the same file chunked the same way always yields the same ids, and a changed file
-yields new ones.
+Chunk ids are `<file>:<digest>:<n>`, where the digest covers the article text (for a web page
+also its metadata, `index.ingest.file_digest`) and the chunking parameters: the same file
+chunked the same way always yields the same ids, and a changed file yields new ones.
 """
 
 from __future__ import annotations
@@ -80,16 +80,19 @@ def chunk_article(
     chunk_tokens: int,
     chunk_overlap: int,
     tokenizer: Callable[[str], list[int]],
+    digest: str | None = None,
 ) -> list[Chunk]:
     """Chunks of the article's kept text, in file order, then of its searchable furniture,
-    all with verbatim offsets."""
+    all with verbatim offsets. `digest` names the file version in the chunk ids (default:
+    `content_digest` of `raw`; a web page's also covers its metadata)."""
     splitter = SentenceSplitter(
         chunk_size=chunk_tokens,
         chunk_overlap=chunk_overlap,
         paragraph_separator="\n",
         tokenizer=tokenizer,
     )
-    digest = content_digest(raw, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
+    if digest is None:
+        digest = content_digest(raw, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
     chunks: list[Chunk] = []
     furniture = [(p.start, p.end) for p, why in article.dropped if why not in UNSEARCHED_DROPS]
     sections = [(*span, False) for span in group_sections(article, raw)]

@@ -82,6 +82,7 @@ class CleanArticle:
     date: str | None
     paragraphs: tuple[Paragraph, ...]
     dropped: tuple[tuple[Paragraph, str], ...]
+    author: str | None = None  # only a web page's metadata names one (`index.webpage`)
 
 
 def split_paragraphs(raw: str) -> list[Paragraph]:

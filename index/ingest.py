@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,8 +61,42 @@ def chunk_metadata(chunk: Chunk, article: CleanArticle) -> dict[str, str | int]:
         "title": article.title or "",
         "outlet": article.outlet or "",
         "date": article.date or "",
+        "author": article.author or "",
         "furniture": chunk.furniture,
     }
+
+
+def clean_file(item: ArticleFile) -> CleanArticle:
+    """`clean_article` of the file's text; for a web page, what its markup says (title, outlet,
+    date, author) wins over what cleaning reads from its text lines, each where it says
+    anything.
+
+    >>> from pathlib import Path
+    >>> from index.webpage import PageMetadata
+    >>> text = "Bridge shut\\nPublished: 3 May 2024\\nThe council met."
+    >>> page = PageMetadata(title="Bridge shut", outlet="The Ledger", author="Jane Porter")
+    >>> article = clean_file(ArticleFile("a.html", Path("a.html"), text, page))
+    >>> article.title, article.outlet, article.date, article.author
+    ('Bridge shut', 'The Ledger', '2024-05-03', 'Jane Porter')
+    """
+    article = clean_article(item.source, item.text)
+    page = item.page
+    if page is None:
+        return article
+    return replace(
+        article,
+        title=page.title or article.title,
+        outlet=page.outlet or article.outlet,
+        date=page.date or article.date,
+        author=page.author or article.author,
+    )
+
+
+def file_digest(item: ArticleFile, *, chunk_tokens: int, chunk_overlap: int) -> str:
+    """`content_digest` of the file's text and, for a web page, of its metadata too: a page
+    whose date or title was corrected is indexed again even when its story text is not."""
+    versioned = item.text if item.page is None else f"{item.text}\n\x00{item.page!r}"
+    return content_digest(versioned, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
 
 
 def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> int:
@@ -153,8 +187,8 @@ def ingest(
             skipped.append((item.source, item.reason))
             continue
         seen.add(item.source)
-        digest = content_digest(
-            item.text, chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap
+        digest = file_digest(
+            item, chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap
         )
         record = records.get(item.source)
         if record and record.digest == digest and record.status == "complete":
@@ -194,12 +228,13 @@ def _prepare(
     item: ArticleFile, digest: str, settings: Settings, old: FileRecord | None
 ) -> _Pending:
     """Clean and chunk one file (no store calls: `_flush` does those for a whole group)."""
-    article = clean_article(item.source, item.text)
+    article = clean_file(item)
     chunks = chunk_article(
         article,
         item.text,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         tokenizer=token_ids,
+        digest=digest,
     )
     return _Pending(article, digest, chunks, previous=old.served_digest if old else "")

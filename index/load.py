@@ -1,65 +1,44 @@
 """Find and read the article files of a corpus folder, skipping what cannot be an article.
 
-`.txt` and `.md` files are read as they are. `.html`/`.htm` files have their markup blanked out
-character for character (tags and scripts become spaces, block tags a line break), so the
-text keeps the file's offsets and a quote cut from it is still found at the same place.
-Unreadable files (not UTF-8, binary, empty, larger than the limit, links leading out of the
-folder) are skipped with a warning that names them; the rest of the corpus is still read.
+`.txt` and `.md` files are read as they are. `.html`/`.htm` pages go through trafilatura
+(`index.webpage`): the story text it extracts, without menus, cookie banners, related-story
+lists or footers, becomes the article's text, and the page's own title, date, site name and
+author come with it (`ArticleFile.page`). Offsets and quotes index `ArticleFile.text` in both
+cases: the file's characters for a text file, the extracted text for a page (the same each
+time the page is read). Unreadable files (not UTF-8, binary, empty, larger than the limit,
+links leading out of the folder, a page with no text trafilatura can extract) are skipped with
+a warning that names them; the rest of the corpus is still read.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.webpage import PageMetadata, extract_page
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+ARTICLE_SUFFIXES = frozenset({".txt", ".md"}) | HTML_SUFFIXES
 MAX_ARTICLE_BYTES = 5_000_000
-_BLOCK_TAGS = re.compile(
-    r"</?(?:p|div|br|h[1-6]|li|ul|ol|tr|table|section|article|header|"
-    r"footer|title|blockquote|figure|figcaption|nav|aside)\b[^>]*>",
-    re.I,
-)
-_HIDDEN = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
-_ANY_TAG = re.compile(r"<[^>]*>", re.S)
 
 
 @dataclass(frozen=True)
 class ArticleFile:
     source: str  # path relative to the corpus folder, e.g. "003_3dab01f474e797b8.txt"
     path: Path
-    text: str  # same length and offsets as the file's characters
+    text: str  # what offsets index: the file's characters, or a page's extracted text
+    page: PageMetadata | None = None  # what an HTML page says about itself; None for text files
 
 
 @dataclass(frozen=True)
 class SkippedFile:
     source: str
     reason: str
-
-
-def blank_markup(html: str) -> str:
-    """HTML with every tag, script and comment replaced by spaces of the same length; block
-    tags start a new line. Character offsets are unchanged.
-
-    >>> blank_markup("<p>Hi <b>you</b></p>")
-    '\\n  Hi    you    \\n   '
-    """
-
-    def blank(match: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", match.group())
-
-    def line_break(match: re.Match[str]) -> str:
-        return "\n" + " " * (len(match.group()) - 1)
-
-    text = _HIDDEN.sub(blank, html)
-    text = _BLOCK_TAGS.sub(line_break, text)
-    return _ANY_TAG.sub(blank, text)
 
 
 def _read_article(path: Path, root: Path, max_bytes: int) -> ArticleFile | SkippedFile:
@@ -79,10 +58,13 @@ def _read_article(path: Path, root: Path, max_bytes: int) -> ArticleFile | Skipp
     except UnicodeDecodeError as exc:
         return SkippedFile(source, f"not UTF-8 (byte {exc.start})")
     text = text.removeprefix("\ufeff")
-    if path.suffix.lower() in {".html", ".htm"}:
-        text = blank_markup(text)
     if not text.strip():
         return SkippedFile(source, "no text")
+    if path.suffix.lower() in HTML_SUFFIXES:
+        page = extract_page(text)
+        if page is None:
+            return SkippedFile(source, "no article text that trafilatura could extract")
+        return ArticleFile(source, path, page.text, page.metadata)
     return ArticleFile(source, path, text)
 
 

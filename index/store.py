@@ -2,7 +2,8 @@
 
 The chunk collection holds the vectors, written through llama-index's `ChromaVectorStore`.
 The manifest (`<name>-files`) has one record per article file with the digest of the version
-that was indexed (file bytes, chunking parameters, `PIPELINE_VERSION`) and whether all its
+that was indexed (article text and a web page's metadata, chunking parameters,
+`PIPELINE_VERSION`) and whether all its
 chunks were written ("pending" / "complete"). It is written
 before a file's chunks and completed after them, so an interrupted ingest is always resumable
 and no chunk can lose track of its file. Both live in the same Chroma: an embedded

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from index.chunk import chunk_article
 from index.clean import clean_article
 from index.embed import token_ids
-from index.load import blank_markup
 from index.sentences import split_sentences
 from qa.cite import compose_answer, parse_markers
 from qa.types import Evidence
@@ -65,11 +64,3 @@ def test_compose_answer_never_cites_outside_the_sources(output: str) -> None:
     assert all(c.quote in quotes for c in composed.citations)
     _, shown = parse_markers(composed.text, len(composed.citations))
     assert shown == [c.number for c in composed.citations]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([*"<>/ab =\"'!-\n", "<p>", "<script>", "</b>"])).map("".join))
-def test_blank_markup_preserves_length_and_newlines(html: str) -> None:
-    text = blank_markup(html)
-    assert len(text) == len(html)
-    assert all(t == h or t in " \n" for t, h in zip(text, html, strict=True))

@@ -5,7 +5,6 @@ from pathlib import Path
 from index.chunk import chunk_article, content_digest, group_sections
 from index.clean import clean_article
 from index.embed import token_ids
-from index.load import blank_markup
 from index.sentences import split_sentences
 from qa.lexical import content_terms, idf_table, weighted_overlap
 from qa.rewrite import rewrite_followup
@@ -48,14 +47,6 @@ def test_chunks_are_verbatim_and_ids_deterministic() -> None:
     assert [c.id for c in chunks] == [f"s.txt:{digest}:{i}" for i in range(len(chunks))]
     again = chunk_article(article, raw, chunk_tokens=64, chunk_overlap=16, tokenizer=token_ids)
     assert again == chunks
-
-
-def test_blank_markup_keeps_offsets() -> None:
-    page = "<html><body><p>Hello <b>there</b>.</p><script>alert(1)</script></body></html>"
-    text = blank_markup(page)
-    assert len(text) == len(page)
-    assert text.split() == ["Hello", "there", "."]
-    assert page[text.index("Hello") : text.index("Hello") + 5] == "Hello"
 
 
 def test_lexical_helpers() -> None:
