@@ -48,6 +48,9 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
         "no page cleaning": [("index.ingest.clean_article", _keep_everything)],
         "dense retrieval only (no BM25 fusion)": [("qa.engine.build_retriever", dense)],
         "no lexical term in sentence ranking": [("qa.evidence.LEXICAL_WEIGHT", 0.0)],
+        "hand-weighted sentence order (no learned ranker)": [
+            ("qa.engine.learned_order", lambda question, ranked, ranks: list(ranked))
+        ],
         "no near-duplicate folding": [
             ("qa.engine.fold_near_duplicates", lambda ranked: [e for e, _ in ranked])
         ],
@@ -86,6 +89,7 @@ def run_ablation(
     progress: Callable[[str], None] = print,
     *,
     reuse_store: bool = False,
+    only: tuple[str, ...] = (),
 ) -> dict[str, dict[str, float]]:
     """One eval per row. Each row indexes into a temp store, unless `reuse_store`: then rows
     answer from `settings.store_dir` as it is, and the rows that change ingest are skipped
@@ -96,6 +100,8 @@ def run_ablation(
     rows: dict[str, dict[str, float]] = {}
     for name, patches in _variants().items():
         if reuse_store and name in REINDEXING:
+            continue
+        if only and name != "newsqa (everything on)" and not any(o in name for o in only):
             continue
         progress(f"== {name}")
         with switched_off(patches), tempfile.TemporaryDirectory() as store:
@@ -128,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=DEFAULT_GOLD, help="a .jsonl gold file")
     parser.add_argument("--corpus", type=Path, default=None, help="answer from this folder")
     parser.add_argument("--sample", type=int, default=None, help="N questions spread evenly")
+    parser.add_argument(
+        "--only", action="append", default=[], help="rows whose name holds this (repeatable)"
+    )
     args = parser.parse_args(argv)
     questions = load_gold(args.questions)[: args.limit]
     questions = spread_sample(questions, args.sample) if args.sample else questions
@@ -135,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.corpus:  # an outside corpus: its scratch store, indexed once, shared by the rows
         update = {"corpus_dir": args.corpus, "store_dir": scratch_store(args.corpus)}
         settings = settings.model_copy(update=update)
-    rows = run_ablation(settings, questions, reuse_store=args.corpus is not None)
+    rows = run_ablation(
+        settings, questions, reuse_store=args.corpus is not None, only=tuple(args.only)
+    )
     print(format_rows(rows))
     return 0
 

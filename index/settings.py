@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         ge=-1.0,
         le=3.0,
     )
+    learned_ranking: bool = Field(
+        True,
+        description="Order evidence sentences by the learned ranker (qa/ranker.json, fitted "
+        "on ../shared/train questions); off: by the hand-weighted score.",
+    )
     passages: int = Field(
         4, description="Sentence windows an instruct model reads per question.", ge=1, le=12
     )

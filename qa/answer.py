@@ -2,11 +2,14 @@
 
 `stream_answer` yields events: `Rewritten` (when a follow-up was made standalone), `Token`s as
 the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator
-and returns that answer. Steps: check the question, rewrite a follow-up, retrieve and rank
-evidence sentences, abstain when none is close enough, generate from the top sentences, verify
-the claim and cite (see `qa.cite`), then check that the cited line supplies the kind of answer
-asked for and fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown
-line does.
+and returns that answer. Steps: check the question, rewrite a follow-up, retrieve evidence
+sentences and order them (the learned ranker, `qa.ranker`), abstain when none is close enough
+(the gate, `qa.answerability`), generate from the top sentences, verify the claim and cite
+(see `qa.cite`), then check that the cited line supplies the kind of answer asked for and
+fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown line does.
+Names of the question that no article mentions are said, truly, in the abstention or as a
+note on the answer; on their own they do not make newsqa abstain (on outside news they only
+ever hit answerable questions).
 """
 
 from __future__ import annotations
@@ -178,14 +181,24 @@ class Generation:
         )
 
 
-def _abstained(asked: str, rewritten: str | None, timings: Timings, why: str = "") -> Final:
-    text = f"{ABSTAIN_TEXT} {why}".strip()
+def _abstained(
+    asked: str, rewritten: str | None, timings: Timings, missing: Sequence[str] = ()
+) -> Final:
+    """An abstention; it says which of the question's names no article mentions (true of
+    every file's text, see `qa.absence`)."""
+    never = f" They never mention {', '.join(missing)}." if missing else ""
+    text = ABSTAIN_TEXT + never
     return Final(Answer(asked, text, [], True, rewritten, timings=timings))
 
 
-def _notes(composed: Composed, disagreement: tuple[str, ...]) -> tuple[str, ...]:
+def _notes(
+    composed: Composed, disagreement: tuple[str, ...], missing: Sequence[str] = ()
+) -> tuple[str, ...]:
     outlets = len({c.source for c in composed.citations})
-    return disagreement or ((f"reported by {outlets} articles",) if outlets > 1 else ())
+    notes = disagreement or ((f"reported by {outlets} articles",) if outlets > 1 else ())
+    if missing:
+        notes = (*notes, f"no article mentions {', '.join(missing)}")
+    return notes
 
 
 def stream_answer(
@@ -204,19 +217,19 @@ def stream_answer(
         yield Rewritten(standalone)
     began = time.perf_counter()
     engine = engine or get_engine(settings)
-    if missing := engine.absent_entities(standalone):  # named but in no article
-        timings = Timings(total_s=time.perf_counter() - began)
-        yield _abstained(asked, rewritten, timings, f"They never mention {', '.join(missing)}.")
-        return
+    # Names of the question that no article mentions do not make it unanswerable (the rest of
+    # the question can still be): they are said, truly, in the abstention or as a note.
+    missing = engine.absent_entities(standalone)
     heads, sentences = engine.gather(standalone)
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
     if not worth_answering(evidence, threshold=settings.min_evidence_score):
-        yield _abstained(asked, rewritten, Timings(retrieved - began, 0.0, retrieved - began))
+        timings = Timings(retrieved - began, 0.0, retrieved - began)
+        yield _abstained(asked, rewritten, timings, missing)
         return
     if settings.synthesis:
         yield from _synthesized(
-            asked, standalone, rewritten, evidence, sentences, engine, began, retrieved
+            asked, standalone, rewritten, evidence, sentences, engine, began, retrieved, missing
         )
         return
     shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= evidence[0].score - EVIDENCE_MARGIN]
@@ -231,10 +244,10 @@ def stream_answer(
         engine.word_similarity,
     )
     if composed is None:  # neither the model nor any line gives what the question asks for
-        yield _abstained(asked, rewritten, timings)
+        yield _abstained(asked, rewritten, timings, missing)
         return
     composed, disagreement = with_disagreements(standalone, composed, evidence)
-    notes = _notes(composed, disagreement)
+    notes = _notes(composed, disagreement, missing)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 
@@ -247,6 +260,7 @@ def _synthesized(
     engine: Engine,
     began: float,
     retrieved: float,
+    missing: Sequence[str] = (),
 ) -> Iterator[AnswerEvent]:
     """An instruct model writes the answer from sentence windows; `qa.synthesis` keeps only
     the sentences a passage supports, each citing its exact sentences."""
@@ -260,12 +274,12 @@ def _synthesized(
     timings = generation.timings(began, retrieved)
     verified = verify_reply(generation.text, standalone, passages)
     if verified.composed is None:
-        yield _abstained(asked, rewritten, timings)
+        yield _abstained(asked, rewritten, timings, missing)
         return
     composed = verified.composed
     checked = f"each sentence checked against the passages it cites ({verified.kept} kept"
     checked += f", {len(verified.dropped)} unsupported dropped)" if verified.dropped else ")"
-    notes = (*_notes(composed, ()), checked)
+    notes = (*_notes(composed, (), missing), checked)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 

@@ -24,12 +24,14 @@ from index.store import Store, chunk_digest, open_store
 from qa.absence import absent_entities, vocabulary_of
 from qa.evidence import (
     RetrievedChunk,
+    chunk_ranks,
     chunk_sentences,
     fold_near_duplicates,
     rank_evidence,
     rerank_chunks,
 )
 from qa.lexical import idf_table
+from qa.ranker import learned_order
 from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
 from qa.types import Evidence
 
@@ -167,6 +169,9 @@ class Engine:
             search.idf,
             unknown_idf=search.unknown_idf,
         )
+        if self.settings.learned_ranking:
+            lines = [line for line, _ in ranked]
+            ranked = learned_order(question, ranked, chunk_ranks(chunks, lines))
         return chunks, ranked
 
 

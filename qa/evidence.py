@@ -132,7 +132,7 @@ def fold_near_duplicates(ranked: Sequence[tuple[Evidence, np.ndarray]]) -> list[
 def rerank_chunks(
     chunks: Sequence[RetrievedChunk], ranked: Sequence[Evidence]
 ) -> list[RetrievedChunk]:
-    """Chunks ordered by the score of their best sentence in `ranked` (best first); chunks
+    """Chunks in the order of their best sentence in `ranked` (ranked best first); chunks
     with no ranked sentence keep their retrieval order, after the others.
 
     >>> a = RetrievedChunk("a", "f.txt", 0, 20, "x", None, None, None, 0.9)
@@ -141,11 +141,31 @@ def rerank_chunks(
     >>> [c.id for c in rerank_chunks([a, b], [best])]
     ['b', 'a']
     """
-    best: dict[str, float] = {}
-    for sentence in ranked:
+    first: dict[str, int] = {}
+    for position, sentence in enumerate(ranked):
         for chunk in chunks:
             inside = chunk.start <= sentence.start < chunk.end
-            if chunk.source == sentence.source and inside and chunk.id not in best:
-                best[chunk.id] = sentence.score
+            if chunk.source == sentence.source and inside and chunk.id not in first:
+                first[chunk.id] = position
     order = {chunk.id: i for i, chunk in enumerate(chunks)}
-    return sorted(chunks, key=lambda c: (c.id not in best, -best.get(c.id, 0.0), order[c.id]))
+    last = len(ranked)
+    return sorted(chunks, key=lambda c: (first.get(c.id, last), order[c.id]))
+
+
+def chunk_ranks(chunks: Sequence[RetrievedChunk], lines: Sequence[Evidence]) -> list[int]:
+    """For each line, the retrieval rank (0 = first) of the chunk it comes from.
+
+    >>> a = RetrievedChunk("a", "f.txt", 0, 20, "x", None, None, None, 0.9)
+    >>> b = RetrievedChunk("b", "g.txt", 0, 40, "y", None, None, None, 0.5)
+    >>> chunk_ranks([a, b], [Evidence("g.txt", None, None, None, 5, 9, "y")])
+    [1]
+    """
+    ranks = []
+    for line in lines:
+        found = (
+            i
+            for i, c in enumerate(chunks)
+            if c.source == line.source and c.start <= line.start < c.end
+        )
+        ranks.append(next(found, len(chunks)))
+    return ranks

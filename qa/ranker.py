@@ -1,0 +1,213 @@
+"""The learned evidence ranker: which retrieved sentence most likely holds the answer (pure).
+
+Each candidate sentence gets a handful of corpus-independent features: how close it is to the
+question in meaning and in words (and how far below the best candidate), whether it or the
+sentence before it names the question's names and figures, whether it supplies a new name or
+figure where the question asks for one, its length, how early in its article it stands, how
+high its chunk was retrieved, whether it is page furniture. A linear model scores them;
+sentences are ordered by that score. It was fitted listwise (softmax over one question's
+candidates), so a score only orders one question's sentences: whether to answer at all stays
+with the gate (`qa.answerability`) on the hand-weighted evidence score, which separates
+answerable from unanswerable questions better on outside news.
+
+The weights (`ranker.json` beside this file) were fitted by `python -m eval.learn_ranker` on
+the pipeline's own candidates for questions built from ../shared/train (`eval.train_set`);
+`eval/RANKER.md` is the card: data, training time, what it scores on outside news.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.absence import question_entities
+from qa.answer_type import expected_kind, names, supplies
+from qa.evidence import FURNITURE_PENALTY
+from qa.lexical import fold_accents, weighted_overlap, words
+from qa.types import Evidence
+
+WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+
+FEATURES = (
+    "cosine",
+    "lexical",
+    "cosine_gap",
+    "lexical_gap",
+    "entities_in_line",
+    "entities_in_context",
+    "entities_missing",
+    "supplies_kind",
+    "asks_kind",
+    "new_names",
+    "new_figures",
+    "title_overlap",
+    "log_words",
+    "furniture",
+    "question_like",
+    "cosine_x_supplies",
+    "early_in_article",
+    "chunk_retrieved_first",
+)
+
+
+def _entity_found(entity: str, text: str) -> bool:
+    folded = fold_accents(entity).lower()
+    return re.search(rf"(?<!\w){re.escape(folded)}", fold_accents(text).lower()) is not None
+
+
+def features(
+    question: str,
+    line: Evidence,
+    *,
+    lexical: float,
+    title_overlap: float,
+    best_cosine: float,
+    best_lexical: float,
+    chunk_rank: int = 0,
+) -> list[float]:
+    """The feature vector of one candidate line, in `FEATURES` order.
+
+    >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
+    ...     "Buffalo Bills.", cosine=0.6)
+    >>> f = features("Which team does Damar Hamlin play for?", e, lexical=0.7,
+    ...     title_overlap=0.0, best_cosine=0.6, best_lexical=0.7, chunk_rank=0)
+    >>> dict(zip(FEATURES, f))["entities_in_line"], dict(zip(FEATURES, f))["supplies_kind"]
+    (1.0, 1.0)
+    """
+    entities = question_entities(question)
+    context = f"{line.before} {line.text} {line.title or ''}"
+    in_line = sum(_entity_found(e, line.text) for e in entities)
+    in_context = sum(_entity_found(e, context) for e in entities)
+    share = (lambda n: n / len(entities)) if entities else (lambda n: 1.0)
+    kind = expected_kind(question)
+    supplied = float(supplies(question, line.text, kind))
+    question_words = set(words(question))
+    new_names = [n for n in names(line.text) if not set(words(n)) & question_words]
+    line_words = words(line.text)
+    new_figures = [w for w in line_words if w[0].isdigit() and w not in question_words]
+    return [
+        line.cosine,
+        lexical,
+        line.cosine - best_cosine,
+        lexical - best_lexical,
+        share(in_line),
+        share(in_context),
+        float(len(entities) - in_context),
+        supplied,
+        float(kind is not None),
+        math.log1p(len(new_names)),
+        math.log1p(len(new_figures)),
+        title_overlap,
+        math.log1p(len(line_words)),
+        float(line.furniture),
+        float(line.text.rstrip().endswith("?")),
+        line.cosine * supplied,
+        1.0 / (1.0 + line.start / 1000),
+        1.0 / (1.0 + chunk_rank),
+    ]
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear model over standardised `FEATURES`."""
+
+    names: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """One score per feature row: higher is likelier to hold the answer, among the
+        candidates of one question."""
+        if rows.shape[0] == 0:
+            return np.zeros(0)
+        return ((rows - self.mean) / self.scale) @ self.weights
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "features": list(self.names),
+                "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(),
+                "weights": self.weights.round(6).tolist(),
+            },
+            indent=1,
+        )
+
+
+def ranker_from_json(text: str) -> Ranker:
+    """A `Ranker` from its JSON; `ValueError` when it was fitted on other features."""
+    data = json.loads(text)
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError("the ranker weights were fitted on other features; refit them")
+    return Ranker(
+        FEATURES,
+        np.asarray(data["mean"], dtype=np.float64),
+        np.asarray(data["scale"], dtype=np.float64),
+        np.asarray(data["weights"], dtype=np.float64),
+    )
+
+
+@cache
+def shipped_ranker() -> Ranker:
+    return ranker_from_json(WEIGHTS_FILE.read_text(encoding="utf-8"))
+
+
+def feature_rows(
+    question: str,
+    lines: Sequence[Evidence],
+    lexical: Sequence[float],
+    chunk_ranks: Sequence[int],
+) -> np.ndarray:
+    """The feature rows of every candidate line of a question (`lexical`: each line's
+    IDF-weighted overlap with the question; a title's overlap is an unweighted share, so
+    the feature means the same on every corpus)."""
+    if not lines:
+        return np.zeros((0, len(FEATURES)))
+    best_cosine = max(line.cosine for line in lines)
+    best_lexical = max(lexical)
+    titles: dict[str | None, float] = {}
+    rows = []
+    for line, overlap, chunk_rank in zip(lines, lexical, chunk_ranks, strict=True):
+        if line.title not in titles:
+            titles[line.title] = weighted_overlap(question, line.title or "", {}, unknown=1.0)
+        rows.append(
+            features(
+                question,
+                line,
+                lexical=overlap,
+                title_overlap=titles[line.title],
+                best_cosine=best_cosine,
+                best_lexical=best_lexical,
+                chunk_rank=chunk_rank,
+            )
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+def learned_order(
+    question: str,
+    ranked: Sequence[tuple[Evidence, np.ndarray]],
+    chunk_ranks: Sequence[int],
+    ranker: Ranker | None = None,
+) -> list[tuple[Evidence, np.ndarray]]:
+    """`ranked` (hand-weighted order, each line with its vector) reordered by the learned
+    ranker, each line's `rank_score` set; `chunk_ranks`: each line's chunk retrieval rank."""
+    if not ranked:
+        return []
+    ranker = ranker or shipped_ranker()
+    lines = [line for line, _ in ranked]
+    lexical = [line.score - line.cosine + FURNITURE_PENALTY * line.furniture for line in lines]
+    scores = ranker.scores(feature_rows(question, lines, lexical, chunk_ranks))
+    rescored = [
+        (replace(line, rank_score=round(float(score), 4)), vector)
+        for (line, vector), score in zip(ranked, scores, strict=True)
+    ]
+    return sorted(rescored, key=lambda pair: -pair[0].rank_score)

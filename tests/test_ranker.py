@@ -1,0 +1,97 @@
+"""The learned evidence ranker: its shipped weights, its features, its ordering, its fit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eval.learn_ranker import accuracy, fit_listwise
+from qa.ranker import (
+    FEATURES,
+    WEIGHTS_FILE,
+    Ranker,
+    feature_rows,
+    learned_order,
+    ranker_from_json,
+    shipped_ranker,
+)
+from qa.types import Evidence
+
+
+def _line(text: str, cosine: float, score: float, start: int = 0, title: str = "") -> Evidence:
+    return Evidence(
+        "a.txt",
+        title or None,
+        None,
+        None,
+        start,
+        start + len(text),
+        text,
+        score=score,
+        cosine=cosine,
+    )
+
+
+def test_shipped_weights_match_the_features() -> None:
+    ranker = shipped_ranker()
+    assert ranker.names == FEATURES
+    assert ranker.weights.shape == ranker.mean.shape == ranker.scale.shape == (len(FEATURES),)
+    assert np.all(ranker.scale > 0)
+
+
+def test_weights_fitted_on_other_features_are_refused() -> None:
+    data = json.loads(WEIGHTS_FILE.read_text())
+    data["features"] = [*data["features"][:-1], "something_else"]
+    with pytest.raises(ValueError, match="other features"):
+        ranker_from_json(json.dumps(data))
+
+
+def test_a_line_supplying_the_asked_name_outranks_one_that_only_repeats_the_question() -> None:
+    question = "Which team does Damar Hamlin play for?"
+    # equally close in meaning and in words: only what the lines supply differs
+    repeats = _line("Damar Hamlin will play for a team again, fans said.", 0.6, 1.1)
+    answers = _line("Damar Hamlin plays safety for the Buffalo Bills.", 0.6, 1.1)
+    vector = np.zeros(3)
+    ordered = learned_order(question, [(repeats, vector), (answers, vector)], [0, 0])
+    assert ordered[0][0].text == answers.text
+    assert ordered[0][0].rank_score > ordered[1][0].rank_score
+
+
+def test_features_see_the_question_names_in_the_sentence_before() -> None:
+    question = "What did Kevin McCarthy lose this week?"
+    line = Evidence(
+        "a.txt",
+        None,
+        None,
+        None,
+        0,
+        20,
+        "He lost three votes.",
+        cosine=0.5,
+        before="Kevin McCarthy stood for speaker.",
+    )
+    rows = feature_rows(question, [line], [0.4], [0])
+    named = dict(zip(FEATURES, rows[0], strict=True))
+    assert named["entities_in_line"] == 0.0
+    assert named["entities_in_context"] == 1.0
+
+
+def test_listwise_fit_learns_the_feature_that_marks_the_answer() -> None:
+    rng = np.random.default_rng(0)
+    groups = []
+    marker = FEATURES.index("supplies_kind")
+    for _ in range(60):
+        rows = rng.normal(size=(8, len(FEATURES)))
+        rows[:, marker] = 0.0
+        answer = rng.integers(8)
+        rows[answer, marker] = 1.0
+        labels = np.zeros(8)
+        labels[answer] = 1.0
+        groups.append((rows, labels, rng.normal(size=8)))
+    ranker = fit_listwise(groups, steps=150)
+    assert isinstance(ranker, Ranker)
+    assert ranker.weights[marker] == max(ranker.weights)
+    assert accuracy(groups, ranker, 1) > 0.9
+    assert accuracy(groups, None, 1) < 0.5  # the random hand scores do not find it
