@@ -65,6 +65,9 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
             ("qa.answer.line_fits", lambda question, line, similarity: True)
         ],
         "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, *rest: c)],
+        "one evidence line shown to the model (the learned ranker's first)": [
+            ("qa.answer.EVIDENCE_SHOWN", 1)
+        ],
         "no answerability gate": [
             ("qa.answer.worth_answering", lambda evidence, **_: bool(evidence))
         ],

@@ -30,7 +30,7 @@ import numpy as np
 from qa.absence import question_entities
 from qa.answer_type import expected_kind, names, supplies
 from qa.evidence import FURNITURE_PENALTY
-from qa.lexical import fold_accents, weighted_overlap, words
+from qa.lexical import fold_accents, words
 from qa.types import Evidence
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
@@ -44,10 +44,8 @@ FEATURES = (
     "entities_in_context",
     "entities_missing",
     "supplies_kind",
-    "asks_kind",
     "new_names",
     "new_figures",
-    "title_overlap",
     "log_words",
     "furniture",
     "question_like",
@@ -67,7 +65,6 @@ def features(
     line: Evidence,
     *,
     lexical: float,
-    title_overlap: float,
     best_cosine: float,
     best_lexical: float,
     chunk_rank: int = 0,
@@ -77,7 +74,7 @@ def features(
     >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
     ...     "Buffalo Bills.", cosine=0.6)
     >>> f = features("Which team does Damar Hamlin play for?", e, lexical=0.7,
-    ...     title_overlap=0.0, best_cosine=0.6, best_lexical=0.7, chunk_rank=0)
+    ...     best_cosine=0.6, best_lexical=0.7, chunk_rank=0)
     >>> dict(zip(FEATURES, f))["entities_in_line"], dict(zip(FEATURES, f))["supplies_kind"]
     (1.0, 1.0)
     """
@@ -101,10 +98,8 @@ def features(
         share(in_context),
         float(len(entities) - in_context),
         supplied,
-        float(kind is not None),
         math.log1p(len(new_names)),
         math.log1p(len(new_figures)),
-        title_overlap,
         math.log1p(len(line_words)),
         float(line.furniture),
         float(line.text.rstrip().endswith("?")),
@@ -167,23 +162,18 @@ def feature_rows(
     chunk_ranks: Sequence[int],
 ) -> np.ndarray:
     """The feature rows of every candidate line of a question (`lexical`: each line's
-    IDF-weighted overlap with the question; a title's overlap is an unweighted share, so
-    the feature means the same on every corpus)."""
+    IDF-weighted overlap with the question; `chunk_ranks`: its chunk's retrieval rank)."""
     if not lines:
         return np.zeros((0, len(FEATURES)))
     best_cosine = max(line.cosine for line in lines)
     best_lexical = max(lexical)
-    titles: dict[str | None, float] = {}
     rows = []
     for line, overlap, chunk_rank in zip(lines, lexical, chunk_ranks, strict=True):
-        if line.title not in titles:
-            titles[line.title] = weighted_overlap(question, line.title or "", {}, unknown=1.0)
         rows.append(
             features(
                 question,
                 line,
                 lexical=overlap,
-                title_overlap=titles[line.title],
                 best_cosine=best_cosine,
                 best_lexical=best_lexical,
                 chunk_rank=chunk_rank,
