@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(64, description="Longest generated answer.", ge=8, le=1024)
     max_question_chars: int = Field(2000, description="Longer questions are refused.", ge=10)
     auth: str | None = Field(None, description="user:password for the web chat login.")
+    max_upload_mb: int = Field(
+        20,
+        description="Largest file the web chat or `newsqa add` takes, and largest total "
+        "a .zip may unpack to, in MB (10**6 bytes).",
+        ge=1,
+        le=1000,
+    )
 
     @field_validator("chroma_url", "llm_url")
     @classmethod

@@ -1,9 +1,13 @@
-"""The Gradio web chat: streamed answers, a sources panel, follow-ups. It only renders.
+"""The Gradio web chat: streamed answers, a sources panel, follow-ups, and an Articles tab to
+add and remove articles. It only renders.
 
-Answers come from `qa.answer.stream_answer`, the same path as `ask`. Everything shown that
-came from an article, a question or the model is HTML-escaped here before it reaches the page,
-so `<script>` in any of them is displayed, never run. Full articles are read only for files
-that a citation names, from inside the corpus folder.
+Answers come from `qa.answer.stream_answer`, the same path as `ask`; the Articles tab calls
+`index.manage` (`add_files`, `list_articles`, `remove_article`), the same functions as
+`newsqa add|articles|remove`. Everything shown that came from an article, a file name, a
+question or the model is HTML-escaped here before it reaches the page, so `<script>` in any
+of them is displayed, never run. Full articles are read only for files that a citation names,
+from inside the corpus folder. With NEWSQA_AUTH set, every route (uploads included) needs the
+login; uploads over NEWSQA_MAX_UPLOAD_MB are cut off by Gradio before they reach `add_files`.
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from index.errors import NewsQAError
 from index.load import read_source_text
+from index.manage import AddReport, ArticleEntry, Upload, add_files, list_articles, remove_article
 from index.settings import Settings
 from qa.answer import stream_answer
-from qa.engine import Engine, get_engine
+from qa.engine import forget_engines, get_engine
 from qa.types import Answer, Citation, Final, Rewritten, Token
 
 EXAMPLES = [
@@ -28,6 +34,7 @@ EXAMPLES = [
     "What is the population of Kazakhstan?",
 ]
 CONTEXT_CHARS = 240
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".zip"]
 # Answers run CHAT_CONCURRENCY at a time (retrieval overlaps; the LLM itself is serialised by a
 # lock), further requests wait in Gradio's queue, and past QUEUE_SIZE they are refused at once.
 CHAT_CONCURRENCY = 4
@@ -41,6 +48,13 @@ CSS = """
 .src details pre { white-space: pre-wrap; font-family: inherit; max-height: 40vh;
   overflow-y: auto; }
 .understood { font-size: 0.85em; color: #57606a; font-style: italic; }
+#newsqa-articles { max-height: 60vh; overflow: auto; }
+#newsqa-manage-status { min-height: 4em; }
+#newsqa-articles table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+#newsqa-articles th, #newsqa-articles td { border-bottom: 1px solid #d0d7de; padding: 4px 8px;
+  text-align: left; vertical-align: top; }
+#newsqa-articles td.n { text-align: right; }
+.manage-ok { color: #1a7f37; } .manage-refused { color: #cf222e; }
 @media (max-width: 720px) { #newsqa-main { flex-direction: column !important; } }
 """
 
@@ -117,13 +131,51 @@ def render_sources(answer: Answer | None, turn: int, settings: Settings) -> str:
     return '<div id="newsqa-sources">' + "\n".join(entries) + "</div>"
 
 
-def corpus_line(engine: Engine) -> str:
-    records = engine.store.file_records()
-    latest = max((r.indexed_at for r in records.values()), default="never")
+def corpus_line(articles: Sequence[ArticleEntry], settings: Settings) -> str:
+    """The header line: how many articles, from where, and when the index last changed."""
+    latest = max((a.indexed_at for a in articles), default="never")
     return (
-        f"**{len(records)} articles** indexed from `{engine.settings.corpus_dir}`, "
+        f"**{len(articles)} articles** indexed from `{settings.corpus_dir}`, "
         f"last indexed {latest.replace('T', ' ')}."
     )
+
+
+def render_articles(articles: Sequence[ArticleEntry]) -> str:
+    """The Articles tab's table: title, outlet, date, file, chunks, every cell escaped.
+
+    >>> render_articles([])
+    '<div id="newsqa-articles"><p>No articles are indexed.</p></div>'
+    """
+    if not articles:
+        return '<div id="newsqa-articles"><p>No articles are indexed.</p></div>'
+    rows = "\n".join(
+        f"<tr><td>{html.escape(a.title or '(untitled)')}</td>"
+        f"<td>{html.escape(a.outlet or '')}</td><td>{html.escape(a.date or '')}</td>"
+        f'<td><code>{html.escape(a.source)}</code></td><td class="n">{a.chunks}</td></tr>'
+        for a in articles
+    )
+    return (
+        '<div id="newsqa-articles"><table><thead><tr><th>Title</th><th>Outlet</th>'
+        f"<th>Date</th><th>File</th><th>Chunks</th></tr></thead><tbody>{rows}</tbody>"
+        "</table></div>"
+    )
+
+
+def render_add_report(report: AddReport) -> str:
+    """What an upload did: the files added, then each refusal on its own line."""
+    lines = []
+    if report.added:
+        names = ", ".join(html.escape(name) for name in report.added)
+        lines.append(
+            f'<p class="manage-ok">Added {len(report.added)} article(s), '
+            f"{report.chunks_added} chunks: {names}</p>"
+        )
+    lines.extend(f'<p class="manage-refused">{html.escape(str(r))}</p>' for r in report.refused)
+    return "\n".join(lines) or "<p>No files were chosen.</p>"
+
+
+def _removal_choices(articles: Sequence[ArticleEntry]) -> list[tuple[str, str]]:
+    return [(f"{a.source} · {a.title or '(untitled)'}", a.source) for a in articles]
 
 
 def respond(
@@ -157,53 +209,148 @@ def respond(
         yield chat, history, render_sources(None, turn, settings), message
 
 
+def _chat_tab(settings: Settings) -> None:
+    import gradio as gr
+
+    history = gr.State([])
+    with gr.Row(elem_id="newsqa-main"):
+        with gr.Column(scale=3, min_width=300):
+            chatbot = gr.Chatbot(
+                label="Chat",
+                height=520,
+                elem_id="newsqa-chat",
+                buttons=["copy"],
+                feedback_options=None,
+            )
+            question = gr.Textbox(
+                placeholder="Ask about the articles…",
+                show_label=False,
+                elem_id="newsqa-question",
+                submit_btn=True,
+            )
+            with gr.Row():
+                new_chat = gr.Button("New chat", elem_id="newsqa-new", size="sm")
+            gr.Examples(EXAMPLES, inputs=question, label="Try")
+        with gr.Column(scale=2, min_width=280):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(render_sources(None, 1, settings))
+
+    def on_submit(
+        message: str, chat: list[dict[str, str]], past: list[tuple[str, str]]
+    ) -> Iterator[tuple[Any, ...]]:
+        yield from respond(message, chat, past, settings)
+
+    question.submit(
+        on_submit,
+        [question, chatbot, history],
+        [chatbot, history, sources, question],
+        concurrency_limit=CHAT_CONCURRENCY,
+        api_name="ask",
+    )
+    new_chat.click(
+        lambda: ([], [], render_sources(None, 1, settings), ""),
+        None,
+        [chatbot, history, sources, question],
+    )
+
+
+def _articles_tab(
+    settings: Settings, header: Any, articles: Sequence[ArticleEntry]
+) -> tuple[Callable[[], tuple[Any, ...]], list[Any]]:
+    """The Articles tab; returns what redraws the list, header and choices on a page load."""
+    import gradio as gr
+
+    gr.Markdown(
+        "Add `.txt`, `.md` or `.html` articles, several at once or in a `.zip`; "
+        f"each file up to {settings.max_upload_mb} MB. A file whose name is already in "
+        "the corpus is refused, never replaced: remove the old one first."
+    )
+    with gr.Row():
+        upload = gr.File(
+            label="Articles to add",
+            file_count="multiple",
+            file_types=UPLOAD_TYPES,
+            elem_id="newsqa-upload",
+            scale=3,
+        )
+        add = gr.Button("Add to the corpus", variant="primary", elem_id="newsqa-add", scale=1)
+    status = gr.HTML("", elem_id="newsqa-manage-status")
+    with gr.Row():
+        chosen = gr.Dropdown(
+            label="Article to remove",
+            choices=_removal_choices(articles),
+            value=None,
+            elem_id="newsqa-remove-choice",
+            scale=3,
+        )
+        remove = gr.Button("Remove", variant="stop", elem_id="newsqa-remove", scale=1)
+    table = gr.HTML(render_articles(articles))
+
+    def redraw(note: str = "") -> tuple[Any, ...]:
+        articles = list_articles(settings)
+        choices = gr.Dropdown(choices=_removal_choices(articles), value=None)
+        return corpus_line(articles, settings), render_articles(articles), choices, note
+
+    # Gradio finds the progress bar by this default value: it has to be a call here.
+    def on_add(paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        uploads = [Upload(Path(p).name, Path(p)) for p in paths or []]
+        try:
+            report = add_files(settings, uploads, progress=lambda f, what: progress(f, desc=what))
+        except NewsQAError as exc:
+            return (*redraw(f'<p class="manage-refused">{html.escape(str(exc))}</p>'), None)
+        if report.added:
+            forget_engines()  # the next question loads the changed index afresh
+        return (*redraw(render_add_report(report)), None)
+
+    def on_remove(source: str | None) -> tuple[Any, ...]:
+        if not source:
+            return redraw("<p>Choose an article to remove.</p>")
+        try:
+            removal = remove_article(settings, source)
+        except NewsQAError as exc:
+            return redraw(f'<p class="manage-refused">{html.escape(str(exc))}</p>')
+        forget_engines()
+        note = f"Removed {removal.source} and its {removal.chunks_deleted} chunks."
+        return redraw(f'<p class="manage-ok">{html.escape(note)}</p>')
+
+    outputs = [header, table, chosen, status]
+    # One corpus change at a time, in its own queue lane: a long ingest never holds up answers.
+    add.click(
+        on_add,
+        [upload],
+        [*outputs, upload],
+        api_name="add_articles",
+        show_progress_on=status,
+        concurrency_id="corpus",
+        concurrency_limit=1,
+    )
+    remove.click(
+        on_remove,
+        [chosen],
+        outputs,
+        api_name="remove_article",
+        show_progress_on=status,
+        concurrency_id="corpus",
+        concurrency_limit=1,
+    )
+    return lambda: redraw()[:3], outputs[:3]
+
+
 def build_app(settings: Settings) -> Any:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    engine = get_engine(settings)
+    get_engine(settings)  # builds the index first when the store is empty
+    articles = list_articles(settings)
     with gr.Blocks(title="newsqa") as app:
-        gr.Markdown("## newsqa: ask the news\n" + corpus_line(engine))
-        history = gr.State([])
-        with gr.Row(elem_id="newsqa-main"):
-            with gr.Column(scale=3, min_width=300):
-                chatbot = gr.Chatbot(
-                    label="Chat",
-                    height=520,
-                    elem_id="newsqa-chat",
-                    buttons=["copy"],
-                    feedback_options=None,
-                )
-                question = gr.Textbox(
-                    placeholder="Ask about the articles…",
-                    show_label=False,
-                    elem_id="newsqa-question",
-                    submit_btn=True,
-                )
-                with gr.Row():
-                    new_chat = gr.Button("New chat", elem_id="newsqa-new", size="sm")
-                gr.Examples(EXAMPLES, inputs=question, label="Try")
-            with gr.Column(scale=2, min_width=280):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(render_sources(None, 1, settings))
-
-        def on_submit(
-            message: str, chat: list[dict[str, str]], past: list[tuple[str, str]]
-        ) -> Iterator[tuple[Any, ...]]:
-            yield from respond(message, chat, past, settings)
-
-        question.submit(
-            on_submit,
-            [question, chatbot, history],
-            [chatbot, history, sources, question],
-            concurrency_limit=CHAT_CONCURRENCY,
-            api_name="ask",
-        )
-        new_chat.click(
-            lambda: ([], [], render_sources(None, 1, settings), ""),
-            None,
-            [chatbot, history, sources, question],
-        )
+        gr.Markdown("## newsqa: ask the news")
+        header = gr.Markdown(corpus_line(articles, settings), elem_id="newsqa-corpus")
+        with gr.Tabs():
+            with gr.Tab("Chat", elem_id="newsqa-tab-chat"):
+                _chat_tab(settings)
+            with gr.Tab("Articles", elem_id="newsqa-tab-articles"):
+                redraw, redrawn = _articles_tab(settings, header, articles)
+        app.load(redraw, None, redrawn)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 
@@ -218,6 +365,7 @@ def serve(
         server_name=host,
         server_port=port,
         auth=auth,
+        max_file_size=settings.max_upload_mb * 1_000_000,
         css=CSS,
         show_error=False,
         footer_links=[],

@@ -71,6 +71,47 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_articles(args: argparse.Namespace) -> int:
+    from index.manage import list_articles
+    from index.settings import load_settings
+
+    articles = list_articles(load_settings())
+    if args.json:
+        print(json.dumps([asdict(a) for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    for a in articles:
+        about = ", ".join(x for x in (a.outlet, a.date) if x)
+        line = f"{a.source}\t{a.chunks} chunks\t{a.title or '(untitled)'}"
+        print(f"{line} ({about})" if about else line)
+    print(f"{len(articles)} articles")
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Exit 0 when every file went in, 1 when some were refused (the others still went in)."""
+    from index.manage import Upload, add_files
+    from index.settings import load_settings
+
+    uploads = [Upload(Path(path).name, Path(path)) for path in args.files]
+    report = add_files(load_settings(), uploads)
+    for refusal in report.refused:
+        print(f"newsqa: {refusal}", file=sys.stderr)
+    print(
+        f"{len(report.added)} added ({report.chunks_added} chunks), {len(report.refused)} refused"
+    )
+    return 1 if report.refused else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.manage import remove_article
+    from index.settings import load_settings
+
+    removal = remove_article(load_settings(), args.file)
+    kept = "" if removal.file_deleted else " (its file had already gone)"
+    print(f"removed {removal.source} and its {removal.chunks_deleted} chunks{kept}")
+    return 0
+
+
 def format_answer(answer: object) -> str:
     """The answer, then its numbered sources (title, file, quote)."""
     from qa.types import Answer
@@ -136,6 +177,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("path", nargs="?", help="folder (default: NEWSQA_CORPUS_DIR)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and rebuild it")
     ingest.set_defaults(run=cmd_ingest)
+
+    articles = commands.add_parser("articles", help="list the indexed articles")
+    articles.add_argument("--json", action="store_true", help="print them as JSON")
+    articles.set_defaults(run=cmd_articles)
+
+    add = commands.add_parser(
+        "add", help="copy article files (or .zip archives of them) into the corpus and index them"
+    )
+    add.add_argument("files", nargs="+", metavar="FILE")
+    add.set_defaults(run=cmd_add)
+
+    remove = commands.add_parser("remove", help="delete an article's file and its index entries")
+    remove.add_argument("file", metavar="FILE", help="its name as `newsqa articles` lists it")
+    remove.set_defaults(run=cmd_remove)
 
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")

@@ -40,3 +40,32 @@ def test_source_entry_when_the_file_changed_shows_the_stored_quote() -> None:
 def test_highlight_window() -> None:
     assert _highlighted("abcdefghij", 4, 6, 2) == "…cd<mark>ef</mark>gh…"
     assert _highlighted("a<b", 1, 2, None) == "a<mark>&lt;</mark>b"
+
+
+def test_articles_table_escapes_every_cell() -> None:
+    from index.manage import ArticleEntry
+    from qa.app import render_articles
+
+    entry = ArticleEntry(
+        "a<b>.txt", "<script>x()</script>", "O&O", "2024-05-24", 7, "2024-05-25T10:00", "complete"
+    )
+    table = render_articles([entry])
+    assert "<script>" not in table and "a<b>" not in table
+    assert (
+        "<tr><td>&lt;script&gt;x()&lt;/script&gt;</td><td>O&amp;O</td><td>2024-05-24</td>"
+        '<td><code>a&lt;b&gt;.txt</code></td><td class="n">7</td></tr>'
+    ) in table
+    assert "<th>Title</th><th>Outlet</th><th>Date</th><th>File</th><th>Chunks</th>" in table
+
+
+def test_add_report_lists_what_went_in_and_each_refusal() -> None:
+    from index.manage import AddReport
+    from index.uploads import Refusal
+    from qa.app import render_add_report
+
+    report = AddReport(("ok.txt",), (Refusal("<x>.txt", "the name holds '<'"),), 3)
+    assert render_add_report(report) == (
+        '<p class="manage-ok">Added 1 article(s), 3 chunks: ok.txt</p>\n'
+        '<p class="manage-refused">&lt;x&gt;.txt: not added, the name holds &#x27;&lt;&#x27;</p>'
+    )
+    assert render_add_report(AddReport((), (), 0)) == "<p>No files were chosen.</p>"
