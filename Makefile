@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev models models-large chat index test test-fast eval bench load lint clean-index
+.PHONY: install dev models models-large chat index test test-fast eval ranker bench load lint clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,16 @@ eval: index
 	@if [ -d "$(OUTSIDE)" ]; then \
 	  $(NEWSQA) eval --corpus $(OUTSIDE)/corpus --questions $(OUTSIDE)/questions.jsonl --baseline; \
 	else echo "no $(OUTSIDE): the outside set was not run"; fi
+
+# Refit the learned evidence ranker (qa/ranker.json; card: eval/RANKER.md) from ../shared/train:
+# build the train corpus and questions in the cache, index them, collect every candidate
+# sentence in the hand-weighted order, fit. About 30 minutes on 2 cores.
+TRAIN_SET := $(HOME)/.cache/newsqa/train-set
+ranker: install
+	$(PY) -m eval.train_set $(TRAIN_SET)
+	NEWSQA_LEARNED_RANKING=false $(PY) -m eval.learn_ranker collect --corpus $(TRAIN_SET)/corpus \
+	  --questions $(TRAIN_SET)/questions.jsonl --out $(HOME)/.cache/newsqa/ranker/train.jsonl
+	$(PY) -m eval.learn_ranker fit --write
 
 bench: dev
 	$(NEWSQA) bench

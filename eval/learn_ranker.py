@@ -51,6 +51,7 @@ def collect(corpus: Path, questions: Path, out: Path) -> None:
     engine = get_engine(settings)
     golds = load_gold(questions)
     began = time.perf_counter()
+    out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as sink:
         for number, gold in enumerate(golds, 1):
             chunks, ranked = engine._ranked_sentences(gold.question)
