@@ -43,8 +43,13 @@ from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
 from qa.lexical import stems
 from qa.llm import stream_text
-from qa.prompts import STOP, build_answer_prompt, build_synthesis_messages
-from qa.rewrite import rewrite_followup
+from qa.prompts import (
+    STOP,
+    build_answer_prompt,
+    build_condense_messages,
+    build_synthesis_messages,
+)
+from qa.rewrite import condensed, rewrite_followup
 from qa.synthesis import sentence_windows, verify_reply
 from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
 
@@ -201,6 +206,22 @@ def _notes(
     return notes
 
 
+def standalone_question(question: str, history: Sequence[tuple[str, str]], engine: Engine) -> str:
+    """The follow-up made standalone: by a hosted chat model (condensing the conversation),
+    else by the rule (`qa.rewrite.rewrite_followup`). A first question is left as it is."""
+    settings = engine.settings
+    if not history or settings.llm != "openai" or settings.llm_api != "chat":
+        return rewrite_followup(question, list(history))
+    messages = [
+        ChatMessage(role=role, content=content)
+        for role, content in build_condense_messages(question, list(history))
+    ]
+    reply = "".join(
+        stream_text(engine.llm, messages, max_tokens=96, stop=[], where=engine.llm_where)
+    )
+    return condensed(reply, question, history)
+
+
 def stream_answer(
     question: str,
     *,
@@ -211,12 +232,12 @@ def stream_answer(
     """The answer as events; raises `QuestionError` before any work for a bad question."""
     settings = settings or (engine.settings if engine else load_settings())
     asked = check_question(question, settings)
-    standalone = rewrite_followup(asked, list(history))
+    began = time.perf_counter()
+    engine = engine or get_engine(settings)
+    standalone = standalone_question(asked, history, engine)
     rewritten = standalone if standalone != asked else None
     if rewritten:
         yield Rewritten(standalone)
-    began = time.perf_counter()
-    engine = engine or get_engine(settings)
     # Names of the question that no article mentions do not make it unanswerable (the rest of
     # the question can still be): they are said, truly, in the abstention or as a note.
     missing = engine.absent_entities(standalone)

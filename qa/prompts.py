@@ -68,3 +68,31 @@ def build_synthesis_messages(question: str, passages: list[str]) -> list[tuple[s
     numbered = "\n".join(f"[{i}] {' '.join(p.split())}" for i, p in enumerate(passages, 1))
     user = SYNTHESIS_USER.format(passages=numbered, question=question.strip())
     return [("system", SYNTHESIS_SYSTEM), *SYNTHESIS_EXAMPLE, ("user", user)]
+
+
+# Follow-ups, for a hosted chat model: the conversation so far and the follow-up, rewritten
+# into one question that can be understood alone (`qa.rewrite.condensed`). A local model keeps
+# the rule-based rewrite (`qa.rewrite.rewrite_followup`).
+CONDENSE_SYSTEM = (
+    "Rewrite the user's follow-up question about news articles as one standalone question "
+    "that names what it refers to, using the conversation. Keep its meaning and its words "
+    "where you can. Reply with the question only."
+)
+CONDENSE_USER = "Conversation:\n{conversation}\n\nFollow-up question: {question}"
+
+
+def build_condense_messages(question: str, history: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(role, content) pairs asking a chat model to make a follow-up standalone; the last
+    three turns, answers without their [n] markers.
+
+    >>> build_condense_messages("And him?", [("Who spoke?", "Peskov [1]")])[-1][1].splitlines()
+    ['Conversation:', 'Q: Who spoke?', 'A: Peskov', '', 'Follow-up question: And him?']
+    """
+    import re
+
+    turns = []
+    for asked, answered in history[-3:]:
+        unmarked = re.sub(r"\s*\[\d+\]", "", answered)
+        turns += [f"Q: {' '.join(asked.split())}", f"A: {unmarked}"]
+    user = CONDENSE_USER.format(conversation="\n".join(turns), question=question.strip())
+    return [("system", CONDENSE_SYSTEM), ("user", user)]

@@ -2,9 +2,11 @@
 
 A follow-up leans on the previous turn through a pronoun ("What else did he say?"). The most
 recent named entity of the previous turn (a run of capitalised words in its answer, then its
-question) replaces the first such pronoun. This is deliberately rule-based: it is instant,
-deterministic and testable, where a 270M model rewrites unreliably. A question with no
-pronoun, or no history, is returned unchanged.
+question) replaces the first such pronoun. This is deliberately rule-based for the local
+models: it is instant, deterministic and testable, where a 270M model rewrites unreliably. A
+question with no pronoun, or no history, is returned unchanged. With a hosted chat model the
+model condenses the conversation instead (`qa.answer`); `condensed` checks its reply and
+falls back to the rule when the reply is not a usable question.
 
 >>> history = [("Who is the Kremlin spokesman?", "Dmitry Peskov [1]")]
 >>> rewrite_followup("What else did he say?", history)
@@ -83,3 +85,23 @@ def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
         return question
     replacement = f"{entity}'s" if match.group(1).lower() in _POSSESSIVE else entity
     return question[: match.start()] + replacement + question[match.end() :]
+
+
+MAX_CONDENSED_CHARS = 400
+
+
+def condensed(reply: str, question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A chat model's standalone rewrite of `question`, if usable: one line, not empty, not
+    far longer than the question and its last turn; else the rule-based rewrite.
+
+    >>> condensed("What else did Dmitry Peskov say?", "What else did he say?", [])
+    'What else did Dmitry Peskov say?'
+    >>> condensed("", "What else did he say?", [("Who spoke?", "Dmitry Peskov")])
+    'What else did Dmitry Peskov say?'
+    """
+    text = " ".join(reply.strip().strip('"“”').split("\n", 1)[0].split())
+    text = re.sub(r"^(?:standalone question|question)\s*:\s*", "", text, flags=re.IGNORECASE)
+    longest = max(MAX_CONDENSED_CHARS, 2 * len(question))
+    if not text or len(text) > longest or "[" in text:
+        return rewrite_followup(question, history)
+    return text

@@ -161,3 +161,16 @@ def test_figures_and_disagreeing_sources() -> None:
     assert [c.source for c in both.citations] == ["000.txt", "002.txt", "001.txt"]
     assert add_disagreement(composed, []) is composed
     assert isinstance(both, Composed)
+
+
+def test_a_hosted_rewrite_that_is_no_question_falls_back_to_the_rule() -> None:
+    from qa.rewrite import condensed
+
+    history = [("Who said Russia does not want an eternal war?", "Dmitry Peskov [1]")]
+    rule = "What else did Dmitry Peskov say?"
+    assert (
+        condensed("Standalone question: What did Peskov add?", "What else did he say?", history)
+        == "What did Peskov add?"
+    )
+    for junk in ("", "Dmitry Peskov [1]", "x" * 900):
+        assert condensed(junk, "What else did he say?", history) == rule

@@ -200,6 +200,35 @@ def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> N
     forget_engines()
 
 
+def test_hosted_chat_model_condenses_a_follow_up(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """A hosted chat model makes the follow-up standalone from the conversation; the answer
+    is then retrieved for that question and shown as rewritten."""
+    from qa.models import model_path
+    from qa.types import Rewritten
+
+    port = free_port()
+    settings = bundled_settings.model_copy(
+        update={
+            "llm": "openai",
+            "llm_api": "chat",
+            "llm_url": f"http://127.0.0.1:{port}/v1",
+            "llm_model": "qwen2.5-coder-0.5b-instruct",
+            "llm_timeout": 60.0,
+        }
+    )
+    history = [("Who said Russia does not want an eternal war?", "Dmitry Peskov [1]")]
+    process = _start_llama_server(port, model_path("qwen2.5-coder-0.5b-instruct"))
+    try:
+        events = list(stream_answer("What else did he say?", history=history, settings=settings))
+    finally:
+        _stop(process)
+    rewritten = [e.question for e in events if isinstance(e, Rewritten)]
+    assert rewritten and "Peskov" in rewritten[0], rewritten
+    answer = next(e.answer for e in events if isinstance(e, Final))
+    assert answer.standalone_question == rewritten[0]
+    forget_engines()
+
+
 class _FailingHandler(http.server.BaseHTTPRequestHandler):
     delay = 0.0
     status = 500
