@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import answer_correct
-from qa.evidence import FURNITURE_PENALTY, chunk_ranks
+from qa.evidence import chunk_ranks
 from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows
 from qa.types import Evidence
 
@@ -70,7 +70,7 @@ def collect(corpus: Path, questions: Path, out: Path) -> None:
                         "before": e.before,
                         "cosine": e.cosine,
                         "score": e.score,
-                        "lexical": round(e.score - e.cosine + FURNITURE_PENALTY * e.furniture, 4),
+                        "lexical": e.lexical,
                         "furniture": e.furniture,
                         "start": e.start,
                         "chunk_rank": rank,

@@ -104,9 +104,13 @@ def rank_evidence(
     for sentence, vector, cosine in zip(sentences, vectors, dense, strict=True):
         lexical = weighted_overlap(question, sentence.text, idf, unknown=unknown_idf)
         score = float(cosine) + LEXICAL_WEIGHT * lexical - FURNITURE_PENALTY * sentence.furniture
-        scored.append(
-            (replace(sentence, score=round(score, 4), cosine=round(float(cosine), 4)), vector)
+        rounded = replace(
+            sentence,
+            score=round(score, 4),
+            cosine=round(float(cosine), 4),
+            lexical=round(lexical, 4),
         )
+        scored.append((rounded, vector))
     scored.sort(key=lambda pair: -pair[0].score)
     return scored
 

@@ -29,7 +29,6 @@ import numpy as np
 
 from qa.absence import question_entities
 from qa.answer_type import expected_kind, names, supplies
-from qa.evidence import FURNITURE_PENALTY
 from qa.lexical import fold_accents, words
 from qa.types import Evidence
 
@@ -194,7 +193,7 @@ def learned_order(
         return []
     ranker = ranker or shipped_ranker()
     lines = [line for line, _ in ranked]
-    lexical = [line.score - line.cosine + FURNITURE_PENALTY * line.furniture for line in lines]
+    lexical = [line.lexical for line in lines]
     scores = ranker.scores(feature_rows(question, lines, lexical, chunk_ranks))
     rescored = [
         (replace(line, rank_score=round(float(score), 4)), vector)

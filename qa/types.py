@@ -38,6 +38,7 @@ class Evidence:
     also: tuple[Evidence, ...] = ()
     before: str = ""
     cosine: float = 0.0  # the embedding part of `score`
+    lexical: float = 0.0  # the IDF-weighted word-overlap part of `score`
     furniture: bool = False  # from text that cleaning set apart (an appeal, a trailing list)
     rank_score: float = 0.0  # the learned ranker's score: orders one question's sentences
 
