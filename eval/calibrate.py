@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,14 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from eval.train_set import CHOICE_QUESTION, outside_question, slug, write_questions
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 OUTSIDE = SHARED / "outside-dev"
 TRAIN = SHARED / "train" / "realtimeqa-2020-2022.jsonl"
-_CHOICE_QUESTION = re.compile(r"\b(which|what) of the (following|these)\b", re.IGNORECASE)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "page"
 
 
 def build_train_set(train: Path, folder: Path) -> Path:
@@ -52,7 +48,7 @@ def build_train_set(train: Path, folder: Path) -> Path:
         if not ("2022/07" <= item["date"][:7] <= "2022/09"):
             continue
         for result in item["search_results"]:
-            name = f"{len(pages):04d}_{_slug(result['title'])}.txt"
+            name = f"{len(pages):04d}_{slug(result['title'])}.txt"
             body = f"{result['title']}\n\n{result['text']}"
             if body in texts:
                 continue
@@ -63,7 +59,7 @@ def build_train_set(train: Path, folder: Path) -> Path:
     lowered = {name: body.lower() for name, body in pages.items()}
     questions, seen = [], set()
     for item in items:
-        if _CHOICE_QUESTION.search(item["question"]) or not item["answer"].strip():
+        if CHOICE_QUESTION.search(item["question"]) or not item["answer"].strip():
             continue
         answer = item["answer"].lower()
         gold = [name for name, body in lowered.items() if answer in body]
@@ -78,19 +74,8 @@ def build_train_set(train: Path, folder: Path) -> Path:
         if item["id"] in seen:  # the source repeats questions, some with their pages
             continue
         seen.add(item["id"])
-        answers = [item["answer"]] if kind == "fact" else []
-        questions.append(
-            {
-                "id": item["id"],
-                "question": item["question"],
-                "answers": answers,
-                "kind": kind,
-                "gold": gold,
-            }
-        )
-    path = folder / "questions.jsonl"
-    path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
-    return path
+        questions.append(outside_question(item, kind, gold))
+    return write_questions(folder / "questions.jsonl", questions)
 
 
 def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float:

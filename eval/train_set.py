@@ -91,22 +91,34 @@ def build(folder: Path, train: Path = TRAIN) -> Path:
         if held_out(item["date"]):
             if gold:
                 continue
-            kind, answers = "abstain", []
+            kind = "abstain"
         elif any(answer.lower() in text.lower() for text in own) and gold:
-            kind, answers = "fact", [answer]
+            kind = "fact"
         else:
             continue
-        questions.append(
-            {
-                "id": item["id"],
-                "question": item["question"],
-                "answers": answers,
-                "kind": kind,
-                "gold": gold,
-                "week": item["date"],
-            }
-        )
-    path = folder / "questions.jsonl"
+        questions.append(outside_question(item, kind, gold))
+    return write_questions(folder / "questions.jsonl", questions)
+
+
+def outside_question(item: dict[str, Any], kind: str, gold: list[str]) -> dict[str, Any]:
+    """A train item as an outside-format question (`kind`: "fact" or "abstain").
+
+    >>> outside_question({"id": "q", "question": "Who?", "answer": "Ana", "date": "2022/07/01"},
+    ...     "abstain", [])["answers"]
+    []
+    """
+    answers = [item["answer"].strip()] if kind == "fact" else []
+    return {
+        "id": item["id"],
+        "question": item["question"],
+        "answers": answers,
+        "kind": kind,
+        "gold": gold,
+        "week": item["date"],
+    }
+
+
+def write_questions(path: Path, questions: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
     return path
 

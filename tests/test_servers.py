@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,11 +165,9 @@ def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_p
     forget_engines()
 
 
-def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> None:  # type: ignore[no-untyped-def]
-    from qa.models import model_path
-
-    port = free_port()
-    settings = bundled_settings.model_copy(
+def _hosted_chat_settings(settings: Any, port: int) -> Any:
+    """Settings that send questions to a chat server on 127.0.0.1:`port` (Qwen 0.5B)."""
+    return settings.model_copy(
         update={
             "llm": "openai",
             "llm_api": "chat",
@@ -177,6 +176,13 @@ def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> N
             "llm_timeout": 60.0,
         }
     )
+
+
+def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    from qa.models import model_path
+
+    port = free_port()
+    settings = _hosted_chat_settings(bundled_settings, port)
     assert settings.synthesis
     process = _start_llama_server(port, model_path("qwen2.5-coder-0.5b-instruct"))
     try:
@@ -207,15 +213,7 @@ def test_hosted_chat_model_condenses_a_follow_up(bundled_settings) -> None:  # t
     from qa.types import Rewritten
 
     port = free_port()
-    settings = bundled_settings.model_copy(
-        update={
-            "llm": "openai",
-            "llm_api": "chat",
-            "llm_url": f"http://127.0.0.1:{port}/v1",
-            "llm_model": "qwen2.5-coder-0.5b-instruct",
-            "llm_timeout": 60.0,
-        }
-    )
+    settings = _hosted_chat_settings(bundled_settings, port)
     history = [("Who said Russia does not want an eternal war?", "Dmitry Peskov [1]")]
     process = _start_llama_server(port, model_path("qwen2.5-coder-0.5b-instruct"))
     try:
