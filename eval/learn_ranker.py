@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from eval.metrics import answer_correct
+from eval.train_set import held_out
 from qa.evidence import chunk_ranks
 from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows
 from qa.types import Evidence
@@ -108,16 +109,12 @@ def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
             c["text"],
             before=c["before"],
             cosine=c["cosine"],
+            lexical=c["lexical"],
             furniture=c["furniture"],
         )
         for c in kept
     ]
-    rows = feature_rows(
-        record["question"],
-        lines,
-        [c["lexical"] for c in kept],
-        [c["chunk_rank"] for c in kept],
-    )
+    rows = feature_rows(record["question"], lines, [c["chunk_rank"] for c in kept])
     hand = np.array([c["score"] for c in kept])
     return rows, np.array([c["label"] for c in kept], dtype=np.float64), hand
 
@@ -202,9 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(report(args.collected, groups(records, args.top_k), shipped_ranker(), answerable))
         return 0
-    held = [r for r in records if hash_split(r["id"])]
+    held = [r for r in records if held_out(r["id"])]
     began = time.perf_counter()
-    ranker = fit_listwise(groups([r for r in records if not hash_split(r["id"])], args.top_k))
+    ranker = fit_listwise(groups([r for r in records if not held_out(r["id"])], args.top_k))
     print(f"fitted on {len(records) - len(held)} questions in {time.perf_counter() - began:.0f} s")
     held_answerable = sum(r["answerable"] for r in held)
     print(report("held-out fifth", groups(held, args.top_k), ranker, held_answerable))
@@ -216,13 +213,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         WEIGHTS_FILE.write_text(final.to_json() + "\n", encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE}")
     return 0
-
-
-def hash_split(question_id: str) -> bool:
-    """One question in five is held out of the fit for the held-out figures (fixed)."""
-    import hashlib
-
-    return int(hashlib.sha1(question_id.encode()).hexdigest(), 16) % 5 == 0
 
 
 if __name__ == "__main__":  # pragma: no cover

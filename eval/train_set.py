@@ -28,7 +28,7 @@ from typing import Any
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TRAIN = SHARED / "train" / "realtimeqa-2020-2022.jsonl"
 CHOICE_QUESTION = re.compile(r"\b(which|what) of the (following|these)\b", re.IGNORECASE)
-HELD_OUT_SHARE = 5  # one week in this many is held out
+HELD_OUT_SHARE = 5  # one key (week, question) in this many is held out
 
 
 def slug(text: str) -> str:
@@ -40,14 +40,15 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "page"
 
 
-def held_out(week: str) -> bool:
-    """Whether a quiz week is held out of the corpus (fixed by a hash of its date).
+def held_out(key: str) -> bool:
+    """Whether a key falls in the held-out fifth, fixed by its hash: a quiz week held out of
+    the corpus here, a question held out of the ranker's fit in `eval.learn_ranker`.
 
     >>> [held_out(w) for w in ("2022/07/01", "2022/07/08")] in ([True, False], [False, True],
     ...     [False, False], [True, True])
     True
     """
-    return int(hashlib.sha1(week.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0
 
 
 def read_items(train: Path = TRAIN) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.absence import question_entities
-from qa.answer_type import expected_kind, names, supplies
+from qa.answer_type import Kind, expected_kind, names, supplies
 from qa.lexical import fold_accents, words
 from qa.types import Evidence
 
@@ -59,11 +59,29 @@ def _entity_found(entity: str, text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(folded)}", fold_accents(text).lower()) is not None
 
 
+@dataclass(frozen=True)
+class QuestionParts:
+    """What the features need of the question, worked out once per question."""
+
+    text: str
+    entities: tuple[str, ...]  # its names and figures (`qa.absence.question_entities`)
+    kind: Kind | None  # the answer kind it asks for (`qa.answer_type.expected_kind`)
+    words: frozenset[str]
+
+
+def question_parts(question: str) -> QuestionParts:
+    return QuestionParts(
+        question,
+        tuple(question_entities(question)),
+        expected_kind(question),
+        frozenset(words(question)),
+    )
+
+
 def features(
-    question: str,
+    question: QuestionParts,
     line: Evidence,
     *,
-    lexical: float,
     best_cosine: float,
     best_lexical: float,
     chunk_rank: int = 0,
@@ -71,28 +89,26 @@ def features(
     """The feature vector of one candidate line, in `FEATURES` order.
 
     >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
-    ...     "Buffalo Bills.", cosine=0.6)
-    >>> f = features("Which team does Damar Hamlin play for?", e, lexical=0.7,
+    ...     "Buffalo Bills.", cosine=0.6, lexical=0.7)
+    >>> f = features(question_parts("Which team does Damar Hamlin play for?"), e,
     ...     best_cosine=0.6, best_lexical=0.7, chunk_rank=0)
     >>> dict(zip(FEATURES, f))["entities_in_line"], dict(zip(FEATURES, f))["supplies_kind"]
     (1.0, 1.0)
     """
-    entities = question_entities(question)
+    entities = question.entities
     context = f"{line.before} {line.text} {line.title or ''}"
     in_line = sum(_entity_found(e, line.text) for e in entities)
     in_context = sum(_entity_found(e, context) for e in entities)
     share = (lambda n: n / len(entities)) if entities else (lambda n: 1.0)
-    kind = expected_kind(question)
-    supplied = float(supplies(question, line.text, kind))
-    question_words = set(words(question))
-    new_names = [n for n in names(line.text) if not set(words(n)) & question_words]
+    supplied = float(supplies(question.text, line.text, question.kind))
+    new_names = [n for n in names(line.text) if not set(words(n)) & question.words]
     line_words = words(line.text)
-    new_figures = [w for w in line_words if w[0].isdigit() and w not in question_words]
+    new_figures = [w for w in line_words if w[0].isdigit() and w not in question.words]
     return [
         line.cosine,
-        lexical,
+        line.lexical,
         line.cosine - best_cosine,
-        lexical - best_lexical,
+        line.lexical - best_lexical,
         share(in_line),
         share(in_context),
         float(len(entities) - in_context),
@@ -155,29 +171,19 @@ def shipped_ranker() -> Ranker:
 
 
 def feature_rows(
-    question: str,
-    lines: Sequence[Evidence],
-    lexical: Sequence[float],
-    chunk_ranks: Sequence[int],
+    question: str, lines: Sequence[Evidence], chunk_ranks: Sequence[int]
 ) -> np.ndarray:
-    """The feature rows of every candidate line of a question (`lexical`: each line's
-    IDF-weighted overlap with the question; `chunk_ranks`: its chunk's retrieval rank)."""
+    """The feature rows of every candidate line of a question (`chunk_ranks`: each line's
+    chunk retrieval rank)."""
     if not lines:
         return np.zeros((0, len(FEATURES)))
+    parts = question_parts(question)
     best_cosine = max(line.cosine for line in lines)
-    best_lexical = max(lexical)
-    rows = []
-    for line, overlap, chunk_rank in zip(lines, lexical, chunk_ranks, strict=True):
-        rows.append(
-            features(
-                question,
-                line,
-                lexical=overlap,
-                best_cosine=best_cosine,
-                best_lexical=best_lexical,
-                chunk_rank=chunk_rank,
-            )
-        )
+    best_lexical = max(line.lexical for line in lines)
+    rows = [
+        features(parts, line, best_cosine=best_cosine, best_lexical=best_lexical, chunk_rank=rank)
+        for line, rank in zip(lines, chunk_ranks, strict=True)
+    ]
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -193,8 +199,7 @@ def learned_order(
         return []
     ranker = ranker or shipped_ranker()
     lines = [line for line, _ in ranked]
-    lexical = [line.lexical for line in lines]
-    scores = ranker.scores(feature_rows(question, lines, lexical, chunk_ranks))
+    scores = ranker.scores(feature_rows(question, lines, chunk_ranks))
     rescored = [
         (replace(line, rank_score=round(float(score), 4)), vector)
         for (line, vector), score in zip(ranked, scores, strict=True)

@@ -16,19 +16,12 @@ import pytest
 
 from eval.servers import free_port
 from tests.conftest import ARTIFACTS, BUNDLED_CORPUS
+from tests.test_manage import FACT as ARTICLE
+from tests.test_manage import QUESTION
 from tests.test_web_chat import BOT_SELECTOR, _ask, _serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTICLE_NAME = "varnesk-ferry.txt"
-ARTICLE = (
-    "Lake Varnesk ferry resumes\n"
-    "Source: The Northern Ledger\n"
-    "Published: 3 March 2025\n"
-    "The ferry across Lake Varnesk will resume sailings on 14 April, harbour engineer Maren "
-    "Solberg said on Monday.\n"
-    "Solberg said the new hull was tested for six weeks in the Varnesk dry dock.\n"
-)
-QUESTION = "Who said the ferry across Lake Varnesk will resume sailings?"
 CHANGE_TIMEOUT_MS = 120_000
 
 

@@ -70,9 +70,10 @@ def test_features_see_the_question_names_in_the_sentence_before() -> None:
         20,
         "He lost three votes.",
         cosine=0.5,
+        lexical=0.4,
         before="Kevin McCarthy stood for speaker.",
     )
-    rows = feature_rows(question, [line], [0.4], [0])
+    rows = feature_rows(question, [line], [0])
     named = dict(zip(FEATURES, rows[0], strict=True))
     assert named["entities_in_line"] == 0.0
     assert named["entities_in_context"] == 1.0
