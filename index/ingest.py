@@ -155,6 +155,7 @@ def _record(pending: _Pending, status: str, now: str) -> FileRecord:
         article.date,
         now,
         previous=pending.previous,
+        author=article.author,
     )
 
 

@@ -39,6 +39,7 @@ class FileRecord:
     date: str | None
     indexed_at: str
     previous: str = ""  # digest of the last complete version, served while this one is pending
+    author: str | None = None  # only a web page's metadata names one
 
     @property
     def served_digest(self) -> str:
@@ -88,6 +89,7 @@ class Store:
                 "date": r.date or "",
                 "indexed_at": r.indexed_at,
                 "previous": r.previous,
+                "author": r.author or "",
             }
             for r in records
         ]
@@ -134,6 +136,7 @@ def _records(page: dict[str, Any]) -> dict[str, FileRecord]:
             date=str(meta["date"]) or None,
             indexed_at=str(meta["indexed_at"]),
             previous=str(meta.get("previous", "")),
+            author=str(meta.get("author", "")) or None,
         )
         for source, meta in zip(page["ids"], page["metadatas"], strict=True)
     }

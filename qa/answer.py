@@ -10,6 +10,11 @@ fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown li
 Names of the question that no article mentions are said, truly, in the abstention or as a
 note on the answer; on their own they do not make newsqa abstain (on outside news they only
 ever hit answerable questions).
+
+Two more things a question can carry: a filter (`outlets`, `since`, `until`; `qa.filters`)
+that limits retrieval to the articles it admits, and a question about a story itself ("when
+was the AVA story published?"; `qa.metadata`), answered from the article's metadata record
+and quoting the line that value was read from.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -41,8 +47,17 @@ from qa.cite import MARKER, Composed, add_disagreement, compose_answer
 from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
+from qa.filters import ArticleFilter, filter_note, filtered_sources, make_filter
 from qa.lexical import stems
 from qa.llm import stream_text
+from qa.metadata import (
+    FIELD_WORDS,
+    MetadataQuestion,
+    field_value,
+    metadata_line,
+    metadata_question,
+    spelled_day,
+)
 from qa.prompts import (
     STOP,
     build_answer_prompt,
@@ -51,7 +66,7 @@ from qa.prompts import (
 )
 from qa.rewrite import condensed, rewrite_followup
 from qa.synthesis import sentence_windows, verify_reply
-from qa.types import Answer, AnswerEvent, Evidence, Final, Rewritten, Timings, Token
+from qa.types import Answer, AnswerEvent, Citation, Evidence, Final, Rewritten, Timings, Token
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 EVIDENCE_SHOWN = 3
@@ -222,26 +237,97 @@ def standalone_question(question: str, history: Sequence[tuple[str, str]], engin
     return condensed(reply, question, history)
 
 
+_METADATA_LABELS = {"date": "Published", "outlet": "Outlet", "author": "Author"}
+
+
+def metadata_answer(
+    asked: str,
+    standalone: str,
+    rewritten: str | None,
+    wanted: MetadataQuestion,
+    engine: Engine,
+    sources: frozenset[str] | None,
+    began: float,
+) -> Final:
+    """The date, outlet or author of the article a question names (or else of the best
+    evidence sentence's article), quoting the line it was read from (`qa.metadata`)."""
+    pool = wanted.named & sources if sources is not None else wanted.named
+    evidence = engine.find_evidence(standalone, sources=pool or sources)
+    timings = Timings(time.perf_counter() - began, 0.0, time.perf_counter() - began)
+    if wanted.named and not pool:  # the named articles are outside the filter
+        return _abstained(asked, rewritten, timings)
+    threshold = engine.settings.min_evidence_score
+    if not evidence or not (pool or worth_answering(evidence, threshold=threshold)):
+        return _abstained(asked, rewritten, timings)
+    source = evidence[0].source
+    record = engine.catalog()[source]
+    value = field_value(record, wanted.field)
+    what = FIELD_WORDS[wanted.field]
+    if value is None:
+        title = record.title or source
+        text = f"{ABSTAIN_TEXT} No {what} was found for the closest article, “{title}” ({source})."
+        return Final(Answer(asked, text, [], True, rewritten, timings=timings))
+    line = metadata_line(wanted.field, value, engine.article_sentences(source))
+    about = (record.source, record.title, record.outlet, record.date)
+    if line is not None:
+        citation = Citation(1, *about, line.text, line.start, line.end)
+        note = f"the article's {what}, from its text"
+    else:
+        label = _METADATA_LABELS[wanted.field]
+        citation = Citation(1, *about, f"{label}: {value}", 0, 0, from_metadata=True)
+        note = f"the article's {what}, from its page metadata"
+    shown = spelled_day(value) if wanted.field == "date" else value
+    return Final(Answer(asked, f"{shown} [1]", [citation], False, rewritten, (note,), timings))
+
+
 def stream_answer(
     question: str,
     *,
     history: Sequence[tuple[str, str]] = (),
     settings: Settings | None = None,
     engine: Engine | None = None,
+    filters: ArticleFilter | None = None,
 ) -> Iterator[AnswerEvent]:
-    """The answer as events; raises `QuestionError` before any work for a bad question."""
+    """The answer as events; raises `QuestionError` for a bad question before any work, and
+    for a filter that admits no article (`qa.filters`) before any retrieval. A filtered
+    answer carries a note saying how many articles it was answered from."""
     settings = settings or (engine.settings if engine else load_settings())
     asked = check_question(question, settings)
     began = time.perf_counter()
     engine = engine or get_engine(settings)
+    if not filters:
+        yield from _answer_events(asked, history, engine, None, began)
+        return
+    catalog = engine.catalog()
+    sources = filtered_sources(filters, catalog)
+    note = filter_note(filters, sources, len(catalog))
+    for event in _answer_events(asked, history, engine, sources, began):
+        if isinstance(event, Final):
+            answer = event.answer
+            event = Final(replace(answer, notes=(*answer.notes, note)))
+        yield event
+
+
+def _answer_events(
+    asked: str,
+    history: Sequence[tuple[str, str]],
+    engine: Engine,
+    sources: frozenset[str] | None,
+    began: float,
+) -> Iterator[AnswerEvent]:
+    """`stream_answer` after its checks, from `sources` only when they are given."""
+    settings = engine.settings
     standalone = standalone_question(asked, history, engine)
     rewritten = standalone if standalone != asked else None
     if rewritten:
         yield Rewritten(standalone)
+    if wanted := metadata_question(standalone, engine.catalog()):
+        yield metadata_answer(asked, standalone, rewritten, wanted, engine, sources, began)
+        return
     # Names of the question that no article mentions do not make it unanswerable (the rest of
     # the question can still be): they are said, truly, in the abstention or as a note.
     missing = engine.absent_entities(standalone)
-    heads, sentences = engine.gather(standalone)
+    heads, sentences = engine.gather(standalone, sources=sources)
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
     if not worth_answering(evidence, threshold=settings.min_evidence_score):
@@ -309,9 +395,18 @@ def ask(
     *,
     history: Sequence[tuple[str, str]] | None = None,
     settings: Settings | None = None,
+    outlets: Sequence[str] | None = None,
+    since: str | date | None = None,
+    until: str | date | None = None,
 ) -> Answer:
-    """Answer `question` from the indexed articles, with citations; see the module doc."""
-    for event in stream_answer(question, history=history or (), settings=settings):
+    """Answer `question` from the indexed articles, with citations; see the module doc.
+    `outlets`, `since` and `until` (`YYYY-MM-DD`, inclusive) limit which articles answer it
+    (`qa.filters`)."""
+    filters = make_filter(outlets, since, until)
+    events = stream_answer(
+        question, history=history or (), settings=settings, filters=filters or None
+    )
+    for event in events:
         if isinstance(event, Final):
             return event.answer
     raise RuntimeError("the answer stream ended without a final answer")  # pragma: no cover

@@ -25,6 +25,7 @@ from index.manage import AddReport, ArticleEntry, Upload, add_files, list_articl
 from index.settings import Settings
 from qa.answer import stream_answer
 from qa.engine import forget_engines, get_engine
+from qa.filters import known_outlets, make_filter
 from qa.types import Answer, Citation, Final, Rewritten, Token
 
 EXAMPLES = [
@@ -105,7 +106,10 @@ def render_source(citation: Citation, turn: int, article_text: str | None) -> st
     found = (
         article_text is not None and article_text[citation.start : citation.end] == citation.quote
     )
-    if found and article_text is not None:
+    if citation.from_metadata:  # a value of the page's markup, not a line of its text
+        context = f"<mark>{html.escape(citation.quote)}</mark> (from the page's metadata)"
+        full = ""
+    elif found and article_text is not None:
         context = _highlighted(article_text, citation.start, citation.end, CONTEXT_CHARS)
         whole = _highlighted(article_text, citation.start, citation.end, None)
         full = f"<details><summary>Whole article</summary><pre>{whole}</pre></details>"
@@ -179,9 +183,17 @@ def _removal_choices(articles: Sequence[ArticleEntry]) -> list[tuple[str, str]]:
 
 
 def respond(
-    message: str, chat: list[dict[str, str]], history: list[tuple[str, str]], settings: Settings
+    message: str,
+    chat: list[dict[str, str]],
+    history: list[tuple[str, str]],
+    settings: Settings,
+    *,
+    outlets: Sequence[str] = (),
+    since: str = "",
+    until: str = "",
 ) -> Iterator[tuple[list[dict[str, str]], list[tuple[str, str]], str, str]]:
-    """The chat handler: yields (chat messages, history, sources html, input box)."""
+    """The chat handler: yields (chat messages, history, sources html, input box). `outlets`,
+    `since` and `until` are the filter row's values (`qa.filters`)."""
     turn = len(history) + 1
     chat = [
         *chat,
@@ -191,7 +203,9 @@ def respond(
     yield chat, history, render_sources(None, turn, settings), ""
     streamed, understood = "", ""
     try:
-        for event in stream_answer(message, history=history, settings=settings):
+        filters = make_filter(outlets, since, until)
+        events = stream_answer(message, history=history, settings=settings, filters=filters or None)
+        for event in events:
             if isinstance(event, Rewritten):
                 understood = (
                     f'<div class="understood">Understood as: {html.escape(event.question)}</div>\n'
@@ -209,7 +223,8 @@ def respond(
         yield chat, history, render_sources(None, turn, settings), message
 
 
-def _chat_tab(settings: Settings) -> None:
+def _chat_tab(settings: Settings, articles: Sequence[ArticleEntry]) -> Any:
+    """The chat tab; returns its outlet filter (the page load refreshes its choices)."""
     import gradio as gr
 
     history = gr.State([])
@@ -228,6 +243,29 @@ def _chat_tab(settings: Settings) -> None:
                 elem_id="newsqa-question",
                 submit_btn=True,
             )
+            with gr.Row(elem_id="newsqa-filters", equal_height=True):
+                outlets = gr.Dropdown(
+                    label="Only these outlets",
+                    choices=known_outlets(a.outlet for a in articles),
+                    multiselect=True,
+                    value=[],
+                    elem_id="newsqa-filter-outlets",
+                    scale=3,
+                )
+                since = gr.Textbox(
+                    label="Dated from",
+                    placeholder="YYYY-MM-DD",
+                    elem_id="newsqa-since",
+                    scale=1,
+                    max_lines=1,
+                )
+                until = gr.Textbox(
+                    label="Dated until",
+                    placeholder="YYYY-MM-DD",
+                    elem_id="newsqa-until",
+                    scale=1,
+                    max_lines=1,
+                )
             with gr.Row():
                 new_chat = gr.Button("New chat", elem_id="newsqa-new", size="sm")
             gr.Examples(EXAMPLES, inputs=question, label="Try")
@@ -236,13 +274,20 @@ def _chat_tab(settings: Settings) -> None:
             sources = gr.HTML(render_sources(None, 1, settings))
 
     def on_submit(
-        message: str, chat: list[dict[str, str]], past: list[tuple[str, str]]
+        message: str,
+        chat: list[dict[str, str]],
+        past: list[tuple[str, str]],
+        chosen: list[str] | None,
+        first_day: str,
+        last_day: str,
     ) -> Iterator[tuple[Any, ...]]:
-        yield from respond(message, chat, past, settings)
+        yield from respond(
+            message, chat, past, settings, outlets=chosen or (), since=first_day, until=last_day
+        )
 
     question.submit(
         on_submit,
-        [question, chatbot, history],
+        [question, chatbot, history, outlets, since, until],
         [chatbot, history, sources, question],
         concurrency_limit=CHAT_CONCURRENCY,
         api_name="ask",
@@ -252,12 +297,14 @@ def _chat_tab(settings: Settings) -> None:
         None,
         [chatbot, history, sources, question],
     )
+    return outlets
 
 
 def _articles_tab(
-    settings: Settings, header: Any, articles: Sequence[ArticleEntry]
+    settings: Settings, header: Any, articles: Sequence[ArticleEntry], outlet_filter: Any
 ) -> tuple[Callable[[], tuple[Any, ...]], list[Any]]:
-    """The Articles tab; returns what redraws the list, header and choices on a page load."""
+    """The Articles tab; returns what redraws the list, header and choices (of removal and of
+    the chat's outlet filter) on a page load."""
     import gradio as gr
 
     gr.Markdown(
@@ -289,7 +336,8 @@ def _articles_tab(
     def redraw(note: str = "") -> tuple[Any, ...]:
         articles = list_articles(settings)
         choices = gr.Dropdown(choices=_removal_choices(articles), value=None)
-        return corpus_line(articles, settings), render_articles(articles), choices, note
+        outlets = gr.Dropdown(choices=known_outlets(a.outlet for a in articles))
+        return corpus_line(articles, settings), render_articles(articles), choices, outlets, note
 
     # Gradio finds the progress bar by this default value: it has to be a call here.
     def on_add(paths: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -313,7 +361,7 @@ def _articles_tab(
         note = f"Removed {removal.source} and its {removal.chunks_deleted} chunks."
         return redraw(f'<p class="manage-ok">{html.escape(note)}</p>')
 
-    outputs = [header, table, chosen, status]
+    outputs = [header, table, chosen, outlet_filter, status]
     # One corpus change at a time, in its own queue lane: a long ingest never holds up answers.
     add.click(
         on_add,
@@ -333,7 +381,7 @@ def _articles_tab(
         concurrency_id="corpus",
         concurrency_limit=1,
     )
-    return lambda: redraw()[:3], outputs[:3]
+    return lambda: redraw()[:4], outputs[:4]
 
 
 def build_app(settings: Settings) -> Any:
@@ -347,9 +395,9 @@ def build_app(settings: Settings) -> Any:
         header = gr.Markdown(corpus_line(articles, settings), elem_id="newsqa-corpus")
         with gr.Tabs():
             with gr.Tab("Chat", elem_id="newsqa-tab-chat"):
-                _chat_tab(settings)
+                outlet_filter = _chat_tab(settings, articles)
             with gr.Tab("Articles", elem_id="newsqa-tab-articles"):
-                redraw, redrawn = _articles_tab(settings, header, articles)
+                redraw, redrawn = _articles_tab(settings, header, articles, outlet_filter)
         app.load(redraw, None, redrawn)
     app.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE)
     return app

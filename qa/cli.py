@@ -127,10 +127,12 @@ def format_answer(answer: object) -> str:
         lines.append("Sources:")
     for citation in answer.citations:
         where = ", ".join(x for x in (citation.outlet, citation.date) if x)
+        span = (
+            "page metadata" if citation.from_metadata else f"chars {citation.start}-{citation.end}"
+        )
         lines.append(
             f"[{citation.number}] {citation.title or citation.source}"
-            f"{f' ({where})' if where else ''} - {citation.source}"
-            f" chars {citation.start}-{citation.end}"
+            f"{f' ({where})' if where else ''} - {citation.source} {span}"
         )
         lines.append(f'    "{citation.quote}"')
     return "\n".join(lines)
@@ -140,7 +142,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from index.settings import load_settings
     from qa import ask
 
-    answer = ask(args.question, settings=load_settings())
+    answer = ask(
+        args.question,
+        settings=load_settings(),
+        outlets=args.outlet,
+        since=args.since,
+        until=args.until,
+    )
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
     else:
@@ -195,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer one question")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument(
+        "--outlet",
+        action="append",
+        default=None,
+        help="answer only from this outlet's articles (repeat for several)",
+    )
+    ask.add_argument("--since", default=None, help="only articles dated on or after YYYY-MM-DD")
+    ask.add_argument("--until", default=None, help="only articles dated on or before YYYY-MM-DD")
     ask.set_defaults(run=cmd_ask)
 
     chat = commands.add_parser("chat", help="serve the web chat")

@@ -20,7 +20,7 @@ from index.embed import OnnxMiniLM
 from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.settings import Settings
-from index.store import Store, chunk_digest, open_store
+from index.store import FileRecord, Store, chunk_digest, open_store
 from qa.absence import absent_entities, vocabulary_of
 from qa.evidence import (
     RetrievedChunk,
@@ -65,6 +65,7 @@ class Engine:
     _word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _snapshot: tuple[int, int] = (0, 0)
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+    _catalog: tuple[tuple[int, int], dict[str, FileRecord]] | None = None
 
     def refresh_if_changed(self) -> None:
         """Rebuild the BM25 side and IDF when an ingest added or removed chunks since load.
@@ -88,6 +89,43 @@ class Engine:
             for c in chunks
             if c.source in records and chunk_digest(c.id) == records[c.source].served_digest
         ]
+
+    def catalog(self) -> dict[str, FileRecord]:
+        """The manifest records of the articles questions are answered from (title, outlet,
+        date, author), read again when the store's counts change."""
+        with store_failures_named(self.store.where):
+            self.refresh_if_changed()
+            cached, snapshot = self._catalog, self._snapshot
+            if cached is None or cached[0] != snapshot:
+                served = {s: r for s, r in self.store.file_records().items() if r.served_digest}
+                cached = self._catalog = (snapshot, served)
+        return cached[1]
+
+    def article_sentences(self, source: str) -> list[Evidence]:
+        """Every sentence of one article's served chunks, story text and page furniture, in
+        file order (where a metadata answer finds the line its value was read from)."""
+        with store_failures_named(self.store.where):
+            got = self.store.chunks.get(
+                where={"source": source}, include=["documents", "metadatas"]
+            )
+        chunks = [
+            RetrievedChunk(
+                id=chunk_id,
+                source=source,
+                start=int(meta["start"]),
+                end=int(meta["end"]),
+                text=text,
+                title=str(meta["title"]) or None,
+                outlet=str(meta["outlet"]) or None,
+                date=str(meta["date"]) or None,
+                score=0.0,
+                furniture=bool(meta.get("furniture", False)),
+            )
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
+        ]
+        return sorted(chunk_sentences(self.served(chunks)), key=lambda s: s.start)
 
     @property
     def llm(self) -> Any:
@@ -133,16 +171,21 @@ class Engine:
             self.refresh_if_changed()
         return absent_entities(question, self.search.vocabulary, self.search.acronyms)
 
-    def find_evidence(self, question: str) -> list[Evidence]:
-        """Ranked, de-duplicated evidence sentences for a standalone question; a store that
-        fails (a Chroma server that went down) becomes a `BackendError` naming it."""
-        return self.gather(question)[0]
+    def find_evidence(
+        self, question: str, *, sources: frozenset[str] | None = None
+    ) -> list[Evidence]:
+        """Ranked, de-duplicated evidence sentences for a standalone question (from `sources`
+        only, when given); a store that fails (a Chroma server that went down) becomes a
+        `BackendError` naming it."""
+        return self.gather(question, sources=sources)[0]
 
-    def gather(self, question: str) -> tuple[list[Evidence], list[Evidence]]:
+    def gather(
+        self, question: str, *, sources: frozenset[str] | None = None
+    ) -> tuple[list[Evidence], list[Evidence]]:
         """The ranked, de-duplicated evidence sentences, and every sentence retrieved (in
         ranked order: the neighbours that passages are built from)."""
         with store_failures_named(self.store.where):
-            ranked = self._ranked_sentences(question)[1]
+            ranked = self._ranked_sentences(question, sources)[1]
         return fold_near_duplicates(ranked), [sentence for sentence, _ in ranked]
 
     def reranked_chunks(self, question: str) -> list[RetrievedChunk]:
@@ -153,11 +196,11 @@ class Engine:
         return rerank_chunks(chunks, [sentence for sentence, _ in ranked])
 
     def _ranked_sentences(
-        self, question: str
+        self, question: str, sources: frozenset[str] | None = None
     ) -> tuple[list[RetrievedChunk], list[tuple[Evidence, np.ndarray]]]:
         self.refresh_if_changed()
         search = self.search
-        chunks = self.served(retrieve_chunks(search.retriever, question))
+        chunks = self.served(retrieve_chunks(search.retriever, question, sources=sources))
         sentences = chunk_sentences(chunks)
         vectors = self.embed_sentences([s.text for s in sentences])
         question_vector = self.encoder.encode([question])[0]

@@ -67,11 +67,52 @@ def build_retriever(
     )
 
 
-def retrieve_chunks(retriever: Any, question: str) -> list[RetrievedChunk]:
+def restricted_retriever(retriever: Any, sources: frozenset[str]) -> Any:
+    """The same retriever limited to chunks of `sources` (an `ArticleFilter`'s files): the
+    dense side asks Chroma for those files only (a `source IN` filter), the BM25 side masks
+    every other chunk's score to zero. Copies: the shared retriever is left as it was, so
+    questions with and without filters can run at once. `retrieve_chunks` with `sources`
+    drops any masked chunk BM25 still returns with score zero."""
+    import copy
+
+    from llama_index.core.retrievers import QueryFusionRetriever, VectorIndexRetriever
+    from llama_index.core.vector_stores.types import (
+        FilterOperator,
+        MetadataFilter,
+        MetadataFilters,
+    )
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    wanted = MetadataFilters(
+        filters=[MetadataFilter(key="source", value=sorted(sources), operator=FilterOperator.IN)]
+    )
+
+    def limited(part: Any) -> Any:
+        part = copy.copy(part)
+        if isinstance(part, VectorIndexRetriever):
+            part._filters = wanted
+        elif isinstance(part, BM25Retriever):
+            part.corpus_weight_mask = [int(node["source"] in sources) for node in part.corpus]
+        return part
+
+    if isinstance(retriever, QueryFusionRetriever):
+        fused = copy.copy(retriever)
+        fused._retrievers = [limited(part) for part in retriever._retrievers]
+        return fused
+    return limited(retriever)
+
+
+def retrieve_chunks(
+    retriever: Any, question: str, *, sources: frozenset[str] | None = None
+) -> list[RetrievedChunk]:
     """Run the retriever and turn its nodes into `RetrievedChunk`s, best first."""
     results = []
+    if sources is not None:
+        retriever = restricted_retriever(retriever, sources)
     for hit in retriever.retrieve(question):
         meta = hit.node.metadata
+        if sources is not None and str(meta["source"]) not in sources:
+            continue
         results.append(
             RetrievedChunk(
                 id=hit.node.node_id,

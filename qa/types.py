@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Citation:
-    """One numbered source of an answer: `quote == file_text[start:end]` of `source`."""
+    """One numbered source of an answer: `quote == file_text[start:end]` of `source`, or,
+    with `from_metadata`, a value of the article's metadata record that no line of its text
+    holds (a web page's date from its markup): then `quote` is "Published: 2024-05-03" and
+    `start == end == 0`."""
 
     number: int
     source: str
@@ -17,6 +20,7 @@ class Citation:
     quote: str
     start: int
     end: int
+    from_metadata: bool = False
 
 
 @dataclass(frozen=True)

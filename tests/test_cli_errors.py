@@ -66,6 +66,23 @@ def test_empty_question_is_refused_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "never").exists()  # no store opened, no model loaded
 
 
+def test_a_bad_filter_date_is_refused_before_any_work(tmp_path: Path) -> None:
+    never = tmp_path / "never"
+    result = _newsqa("ask", "Who?", "--since", "24/5", env={"NEWSQA_STORE_DIR": str(never)})
+    _assert_one_line_error(result, "since must be a date like 2024-05-24, got '24/5'")
+    result = _newsqa(
+        "ask",
+        "Who?",
+        "--since",
+        "2024-02-01",
+        "--until",
+        "2024-01-01",
+        env={"NEWSQA_STORE_DIR": str(never)},
+    )
+    _assert_one_line_error(result, "is after until")
+    assert not never.exists()
+
+
 def test_store_from_another_version_says_how_to_rebuild(tmp_path: Path) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings

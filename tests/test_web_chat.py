@@ -139,3 +139,34 @@ def test_markup_in_articles_and_questions_is_shown_as_text(browser: Any, tmp_pat
         page.close()
     finally:
         app.close()
+
+
+def test_the_filter_row_limits_answers_to_an_outlet_and_dates(browser: Any, chat_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(chat_url)
+    page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+    page.locator("#newsqa-filter-outlets input").click()
+    page.get_by_role("option", name="VOA", exact=True).click()
+    page.keyboard.press("Escape")
+    answer = _ask(page, 'Who said Russia does not want an "eternal war"?')
+    assert "Peskov" in answer.inner_text()
+    cited = page.locator("#newsqa-sources .src .meta").all_inner_texts()
+    assert cited and all("002_ff3a66dc08c7f601.txt" in line for line in cited), cited
+    page.screenshot(path=str(ARTIFACTS / "web-chat-filtered.png"), full_page=True)
+
+    page.locator("#newsqa-since :is(input, textarea)").fill("24/5")
+    error = _ask(page, "Who is Peskov?")
+    assert "since must be a date like 2024-05-24" in error.inner_text()
+    page.close()
+
+
+def test_a_date_question_cites_the_articles_date_line(browser: Any, chat_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(chat_url)
+    page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+    answer = _ask(page, "When was the Afghan Voice Agency story published?")
+    assert answer.inner_text().startswith("25 December 2023")
+    mark = page.locator("#newsqa-sources .src p mark").first
+    assert mark.inner_text() == "Publish dateMonday 25 December 2023 - 09:50"
+    page.screenshot(path=str(ARTIFACTS / "web-chat-date.png"), full_page=True)
+    page.close()
