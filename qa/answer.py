@@ -387,7 +387,19 @@ def _synthesized(
     checked = f"each sentence checked against the passages it cites ({verified.kept} kept"
     checked += f", {len(verified.dropped)} unsupported dropped)" if verified.dropped else ")"
     notes = (*_notes(composed, (), missing), checked)
-    yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
+    yield Final(
+        Answer(
+            asked,
+            composed.text,
+            composed.citations,
+            False,
+            rewritten,
+            notes,
+            timings,
+            verified_sentences=verified.sentences,
+            dropped_sentences=verified.dropped,
+        )
+    )
 
 
 def ask(

@@ -49,6 +49,8 @@ CSS = """
 .src details pre { white-space: pre-wrap; font-family: inherit; max-height: 40vh;
   overflow-y: auto; }
 .understood { font-size: 0.85em; color: #57606a; font-style: italic; }
+.verified { border-bottom: 2px solid #4ade80; }
+.dropped { font-size: 0.85em; color: #57606a; }
 #newsqa-articles { max-height: 60vh; overflow: auto; }
 #newsqa-manage-status { min-height: 4em; }
 #newsqa-articles table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
@@ -81,7 +83,23 @@ def render_answer(answer: Answer, turn: int) -> str:
             f'<div class="understood">Understood as: '
             f"{html.escape(answer.standalone_question)}</div>"
         )
-    parts.append(_marker_links(html.escape(answer.text), turn))
+    if answer.verified_sentences:  # a written answer: mark each checked sentence
+        parts.append(
+            " ".join(
+                f'<span class="verified" title="checked against the passages it cites">'
+                f"✓ {_marker_links(html.escape(sentence), turn)}</span>"
+                for sentence in answer.verified_sentences
+            )
+        )
+    else:
+        parts.append(_marker_links(html.escape(answer.text), turn))
+    if answer.dropped_sentences:
+        dropped = "".join(f"<li><s>{html.escape(d)}</s></li>" for d in answer.dropped_sentences)
+        parts.append(
+            f'<details class="dropped"><summary>{len(answer.dropped_sentences)} sentence(s) '
+            f"the model wrote were dropped: no cited passage supports them</summary>"
+            f"<ul>{dropped}</ul></details>"
+        )
     for note in answer.notes:
         parts.append(f'<div class="understood">{html.escape(note)}</div>')
     return "\n".join(parts)

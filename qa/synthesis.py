@@ -282,6 +282,7 @@ class Verified:
     kept: int
     dropped: tuple[str, ...]
     recited: int  # sentences moved to a passage other than the one they named
+    sentences: tuple[str, ...] = ()  # the kept sentences, markers included: `composed.text`
 
 
 def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Verified:
@@ -332,4 +333,4 @@ def verify_reply(reply: str, question: str, passages: Sequence[Passage]) -> Veri
     if not kept_text:
         return Verified(None, 0, tuple(dropped), recited)
     composed = Composed(" ".join(kept_text), citations, True)
-    return Verified(composed, len(kept_text), tuple(dropped), recited)
+    return Verified(composed, len(kept_text), tuple(dropped), recited, tuple(kept_text))

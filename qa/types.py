@@ -67,6 +67,10 @@ class Answer:
     standalone_question: str | None = None  # the follow-up rewritten, when it was
     notes: tuple[str, ...] = ()  # e.g. "sources disagree", "reported by 3 outlets"
     timings: Timings = field(default_factory=Timings)
+    # A written (synthesized) answer: its sentences, each checked against the passages it
+    # cites (`text` is them joined), and the sentences dropped as unsupported.
+    verified_sentences: tuple[str, ...] = ()
+    dropped_sentences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

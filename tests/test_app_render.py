@@ -37,6 +37,33 @@ def test_source_entry_when_the_file_changed_shows_the_stored_quote() -> None:
     assert "<mark>Peskov said no.</mark>" in entry and "<details>" not in entry
 
 
+def test_a_written_answer_marks_each_verified_sentence_and_lists_the_dropped() -> None:
+    answer = Answer(
+        "q",
+        "Peskov said no [1]. Talks <b>stalled</b> [1].",
+        [CITATION],
+        verified_sentences=("Peskov said no [1].", "Talks <b>stalled</b> [1]."),
+        dropped_sentences=("Putin <i>agreed</i>",),
+    )
+    shown = render_answer(answer, 1)
+    assert shown.count('<span class="verified"') == 2
+    assert "✓ Talks &lt;b&gt;stalled&lt;/b&gt; " in shown
+    assert '<a href="#src-1-1" class="cite">[1]</a>' in shown
+    assert "1 sentence(s) the model wrote were dropped" in shown
+    assert "<s>Putin &lt;i&gt;agreed&lt;/i&gt;</s>" in shown
+    extractive = render_answer(Answer("q", "Peskov [1]", [CITATION]), 1)
+    assert "verified" not in extractive and "dropped" not in extractive
+
+
+def test_a_metadata_citation_is_labelled_as_the_pages_metadata() -> None:
+    citation = Citation(
+        1, "a.html", "T", "Ledger", "2024-05-24", "Published: 2024-05-24", 0, 0, True
+    )
+    entry = render_source(citation, 1, "Story text.")
+    assert "<mark>Published: 2024-05-24</mark> (from the page's metadata)" in entry
+    assert "Whole article" not in entry
+
+
 def test_highlight_window() -> None:
     assert _highlighted("abcdefghij", 4, 6, 2) == "…cd<mark>ef</mark>gh…"
     assert _highlighted("a<b", 1, 2, None) == "a<mark>&lt;</mark>b"

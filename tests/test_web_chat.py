@@ -170,3 +170,36 @@ def test_a_date_question_cites_the_articles_date_line(browser: Any, chat_url: st
     assert mark.inner_text() == "Publish dateMonday 25 December 2023 - 09:50"
     page.screenshot(path=str(ARTIFACTS / "web-chat-date.png"), full_page=True)
     page.close()
+
+
+@pytest.mark.server
+def test_a_hosted_chat_models_answer_marks_its_verified_sentences(
+    browser: Any, bundled_settings: Any
+) -> None:
+    """The web chat over a real OpenAI-compatible chat server (llama_cpp.server, Qwen 0.5B):
+    the written answer streams, and each sentence that survived verification is marked."""
+    from qa.engine import forget_engines
+    from qa.models import model_path
+    from tests.test_servers import _hosted_chat_settings, _start_llama_server, _stop
+
+    llm_port = free_port()
+    settings = _hosted_chat_settings(bundled_settings, llm_port)
+    process = _start_llama_server(llm_port, model_path("qwen2.5-coder-0.5b-instruct"))
+    app, url = _serve(settings)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.wait_for_selector("#newsqa-question textarea", timeout=60_000)
+        answer = _ask(page, 'Who said Russia does not want an "eternal war"?')
+        assert "Peskov" in answer.inner_text()
+        verified = answer.locator("span.verified")
+        assert verified.count() >= 1
+        assert all(verified.nth(i).locator("a.cite").count() >= 1 for i in range(verified.count()))
+        assert "each sentence checked against the passages it cites" in answer.inner_text()
+        assert page.locator("#newsqa-sources mark").count() >= 1
+        page.screenshot(path=str(ARTIFACTS / "web-chat-hosted-verified.png"), full_page=True)
+        page.close()
+    finally:
+        app.close()
+        _stop(process)
+        forget_engines()
