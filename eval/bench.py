@@ -49,8 +49,9 @@ from eval.bench_ingest import step_ingest, step_reingest
 from eval.bench_memory import own_peak_rss_mb
 from eval.bench_report import Row, StepResult, format_table, with_stock_ratio, write_results
 from eval.bench_retrieval import step_retrieval
+from eval.bench_startup import step_startup
 
-STEPS = ("ingest", "reingest", "retrieval", "answers", "stock")
+STEPS = ("ingest", "reingest", "retrieval", "startup", "answers", "stock")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -86,6 +87,7 @@ STEP_FUNCTIONS: dict[str, Callable[[Path, BenchConfig], StepResult]] = {
     "ingest": step_ingest,
     "reingest": step_reingest,
     "retrieval": step_retrieval,
+    "startup": step_startup,
     "answers": step_answers,
     "stock": step_stock,
 }

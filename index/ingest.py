@@ -20,10 +20,11 @@ from pathlib import Path
 
 from index.chunk import Chunk, chunk_article, content_digest
 from index.clean import CleanArticle, clean_article
-from index.embed import OnnxMiniLM, token_ids
+from index.embed import Encoder, open_encoder, token_ids
+from index.keywords import BM25_KEYS, KeywordEntry
 from index.load import ArticleFile, SkippedFile, iter_articles
 from index.settings import Settings
-from index.store import FileRecord, Store, drop_store, open_store
+from index.store import FileRecord, Store, drop_store, open_store, reconcile_keywords
 
 GROUP_CHUNKS = 256  # chunks buffered before a flush: bounds memory, amortises model calls
 
@@ -99,11 +100,28 @@ def file_digest(item: ArticleFile, *, chunk_tokens: int, chunk_overlap: int) -> 
     return content_digest(versioned, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
 
 
-def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> int:
-    from llama_index.core.schema import TextNode
+def _keyword_entry(chunk: Chunk, article: CleanArticle) -> KeywordEntry:
+    metadata = chunk_metadata(chunk, article)
+    return KeywordEntry(chunk.id, chunk.text, {k: metadata[k] for k in BM25_KEYS})
 
+
+def _embed_and_add(store: Store, encoder: Encoder, group: list[_Pending], batch: int) -> int:
+    """Embed and store the group's new chunks, then index every chunk of the group that the
+    keyword index lacks (new ones in the order Chroma got them: BM25's document order)."""
     todo = [(p, c) for p in group for c in p.new]
     todo.sort(key=lambda pc: len(pc[1].text))  # similar lengths per batch: less padding
+    _embed_in_batches(store, encoder, todo, batch)
+    entries = [_keyword_entry(c, p.article) for p, c in todo]
+    entries += [_keyword_entry(c, p.article) for p in group for c in p.chunks]
+    store.keywords.add(entries)  # skips what it holds; a resumed run fills in what it lacks
+    return len(todo)
+
+
+def _embed_in_batches(
+    store: Store, encoder: Encoder, todo: list[tuple[_Pending, Chunk]], batch: int
+) -> None:
+    from llama_index.core.schema import TextNode
+
     for offset in range(0, len(todo), batch):
         part = todo[offset : offset + batch]
         vectors = encoder.encode([c.text for _, c in part])
@@ -117,10 +135,9 @@ def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], bat
             for (p, c), vector in zip(part, vectors, strict=True)
         ]
         store.vector_store().add(nodes)
-    return len(todo)
 
 
-def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> tuple[int, int]:
+def _flush(store: Store, encoder: Encoder, group: list[_Pending], batch: int) -> tuple[int, int]:
     """Write one group of files with a handful of store calls, not a few per file: mark them
     pending, embed and add their new chunks, delete their stale ones, mark them complete.
     Returns (chunks embedded, stale chunks deleted)."""
@@ -136,8 +153,7 @@ def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int)
         for pending in group
         for chunk_id in stored.get(pending.article.source, set()) - {c.id for c in pending.chunks}
     ]
-    if stale:
-        store.chunks.delete(ids=stale)
+    store.delete_chunks(stale)
     done = datetime.now(UTC).isoformat(timespec="seconds")
     store.put_file_records([_record(p, "complete", done) for p in group])
     return embedded, len(stale)
@@ -165,7 +181,7 @@ def ingest(
     rebuild: bool = False,
     progress: Callable[[Iterable[ArticleFile | SkippedFile]], Iterator[ArticleFile | SkippedFile]]
     | None = None,
-    encoder: OnnxMiniLM | None = None,
+    encoder: Encoder | None = None,
     on_embedded: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Index `corpus_dir` (default: the settings' corpus) into the store; see module doc.
@@ -177,6 +193,7 @@ def ingest(
     if rebuild:
         drop_store(settings)
     store = open_store(settings)
+    reconcile_keywords(store)  # what a killed run stored but did not index
     records = store.file_records()
     seen: set[str] = set()
     skipped: list[tuple[str, str]] = []
@@ -195,7 +212,7 @@ def ingest(
             unchanged += 1
             continue
         if encoder is None:
-            encoder = OnnxMiniLM(threads=settings.llm_threads)
+            encoder = open_encoder(settings)
         group.append(_prepare(item, digest, settings, record))
         indexed += 1
         if sum(len(p.chunks) for p in group) >= GROUP_CHUNKS:
