@@ -150,6 +150,9 @@ class KeywordIndex:
         """The generation now (a shared index catches up with its server first)."""
         return self.generation()
 
+    def publish(self) -> None:
+        """Make the changes visible to other machines: nothing to do for a local file."""
+
     def touch(self) -> None:
         """Bump the generation without a change (marks a freshly built, empty index)."""
         with self._lock, self._transaction():

@@ -267,9 +267,22 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
 
 
 def open_keyword_index(settings: Settings, client: Any) -> KeywordIndex:
-    """The embedded store's keyword index lives in its folder."""
-    del client  # a Chroma server's keyword index: see index.keywords_remote
-    return KeywordIndex(keyword_path(settings.store_dir, settings.collection))
+    """The embedded store's keyword index lives in its folder; a Chroma server's in that
+    server, with a local working copy under the store folder (`index.keywords_shared`)."""
+    if not settings.chroma_url:
+        return KeywordIndex(keyword_path(settings.store_dir, settings.collection))
+    from index.keywords_shared import SharedKeywordIndex
+
+    collection = client.get_or_create_collection(
+        f"{settings.collection}-keywords", embedding_function=None
+    )
+    return SharedKeywordIndex(_shared_cache_path(settings), collection)
+
+
+def _shared_cache_path(settings: Settings) -> Any:
+    url = urlparse(settings.chroma_url or "")
+    where = f"{url.hostname}-{url.port or 8000}"
+    return settings.store_dir / "keyword-cache" / f"{where}-{settings.collection}.sqlite3"
 
 
 def drop_store(settings: Settings) -> None:
@@ -282,7 +295,18 @@ def drop_store(settings: Settings) -> None:
             stale.unlink(missing_ok=True)
         return
     client, _ = _client(settings)
-    for name in (settings.collection, f"{settings.collection}-files"):
+    cache = _shared_cache_path(settings)
+    for stale in (
+        cache,
+        cache.with_name(cache.name + "-wal"),
+        cache.with_name(cache.name + "-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    for name in (
+        settings.collection,
+        f"{settings.collection}-files",
+        f"{settings.collection}-keywords",
+    ):
         try:
             client.delete_collection(name)
         except Exception:  # an absent collection: nothing to drop
