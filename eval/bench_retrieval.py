@@ -107,6 +107,7 @@ def fill_collection(settings: Settings, base: BaseChunks, size: int, *, seed: in
         vector_store.add(nodes)
         store.keywords.add([KeywordEntry(n.node_id, n.text, n.metadata) for n in nodes])
     store.put_file_records(base_records(base))  # so that the chunks are served
+    store.keywords.publish()
     return time.perf_counter() - began
 
 

@@ -80,7 +80,9 @@ class SharedKeywordIndex(KeywordIndex):
         if set(by_id) != set(ids):
             return None
         packed = b"".join(base64.b64decode(by_id[i]) for i in ids)
-        return zlib.decompress(packed)
+        snapshot = bytearray(zlib.decompress(packed))
+        snapshot[18:20] = b"\x01\x01"  # a WAL-mode header cannot be opened in memory
+        return bytes(snapshot)
 
     def publish(self) -> None:
         """Upload the local copy as the server's snapshot, if the server's is older."""

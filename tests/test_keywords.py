@@ -80,7 +80,7 @@ def test_bm25_idf_and_vocabulary_equal_the_in_memory_reference(tmp_path: Path) -
     words = WordSet.of(f"{e.text} T O 2024-05-03 3 May 2024" for e in entries)
     question = "Did the NYT say Kazakhstan or Kharkov or Kharkiv sent 11,000 troops in 2023?"
     assert absent_entities(question, index) == absent_entities(question, words)
-    assert absent_entities(question, index) == ["Kazakhstan", "Kharkov", "2023"]
+    assert absent_entities(question, index) == ["Kazakhstan", "2023"]  # Kharkov ~ Kharkiv
 
 
 def test_bm25_text_is_what_bm25retriever_indexes() -> None:
