@@ -129,13 +129,14 @@ def step_reingest(work: Path, config: BenchConfig) -> StepResult:
 
 
 def measure_workers(settings: Settings, *, workers: int, embed_url: str | None) -> Row:
-    """Chunks per second of one fresh ingest of `settings.corpus_dir`."""
+    """Chunks per second of one ingest of `settings.corpus_dir` into a fresh store folder
+    (a folder per run: Chroma caches its client per folder)."""
     from index.ingest import ingest
-    from index.store import drop_store
 
+    store = settings.store_dir / f"{'hosted' if embed_url else 'local'}-{workers}"
+    settings = settings.model_copy(update={"store_dir": store})
     if embed_url:
         settings = settings.model_copy(update={"embed": "openai", "embed_url": embed_url})
-    drop_store(settings)
     report = ingest(settings, workers=workers)
     label = f"{'hosted' if embed_url else 'local'} embedder, {workers} worker(s) (chunks/s)"
     return Row("workers", label, round(report.chunks_embedded / report.seconds, 2))
