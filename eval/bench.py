@@ -45,12 +45,13 @@ from pathlib import Path
 
 from eval.bench_answers import step_answers, step_stock
 from eval.bench_config import BenchConfig, BenchError
-from eval.bench_ingest import step_ingest, step_reingest
+from eval.bench_ingest import step_ingest, step_reingest, step_workers
 from eval.bench_memory import own_peak_rss_mb
 from eval.bench_report import Row, StepResult, format_table, with_stock_ratio, write_results
 from eval.bench_retrieval import step_retrieval
+from eval.bench_startup import step_startup
 
-STEPS = ("ingest", "reingest", "retrieval", "answers", "stock")
+STEPS = ("ingest", "reingest", "workers", "retrieval", "startup", "answers", "stock")
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:
@@ -72,7 +73,7 @@ def parse_steps(text: str | None) -> tuple[str, ...]:
     """Steps to run from `--steps` (all when unset), in their fixed order.
 
     >>> parse_steps("retrieval,ingest"), len(parse_steps(None))
-    (('ingest', 'retrieval'), 5)
+    (('ingest', 'retrieval'), 7)
     """
     if not text:
         return STEPS
@@ -85,7 +86,9 @@ def parse_steps(text: str | None) -> tuple[str, ...]:
 STEP_FUNCTIONS: dict[str, Callable[[Path, BenchConfig], StepResult]] = {
     "ingest": step_ingest,
     "reingest": step_reingest,
+    "workers": step_workers,
     "retrieval": step_retrieval,
+    "startup": step_startup,
     "answers": step_answers,
     "stock": step_stock,
 }

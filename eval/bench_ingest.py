@@ -126,3 +126,48 @@ def step_ingest(work: Path, config: BenchConfig) -> StepResult:
 
 def step_reingest(work: Path, config: BenchConfig) -> StepResult:
     return measure_reingest(step_settings(work, load_settings().corpus_dir, "bundled-store"))
+
+
+def measure_workers(settings: Settings, *, workers: int, embed_url: str | None) -> Row:
+    """Chunks per second of one ingest of `settings.corpus_dir` into a fresh store folder
+    (a folder per run: Chroma caches its client per folder)."""
+    from index.ingest import ingest
+
+    store = settings.store_dir / f"{'hosted' if embed_url else 'local'}-{workers}"
+    settings = settings.model_copy(update={"store_dir": store})
+    if embed_url:
+        settings = settings.model_copy(update={"embed": "openai", "embed_url": embed_url})
+    report = ingest(settings, workers=workers)
+    label = f"{'hosted' if embed_url else 'local'} embedder, {workers} worker(s) (chunks/s)"
+    return Row("workers", label, round(report.chunks_embedded / report.seconds, 2))
+
+
+def step_workers(work: Path, config: BenchConfig) -> StepResult:
+    """Ingest throughput: one worker against two, with the in-process model and with the
+    hosted embedder (`eval.embed_server` on this machine: it shares the two cores)."""
+    import subprocess
+    import sys
+
+    from eval.servers import free_port, wait_until_answering
+    from eval.synth import write_synthetic_corpus
+
+    corpus = work / "workers-corpus"
+    bundled = load_settings().corpus_dir
+    write_synthetic_corpus(bundled, corpus, articles=config.articles // 2, seed=config.seed + 1)
+    settings = step_settings(work, corpus, "workers-store")
+    rows = [measure_workers(settings, workers=n, embed_url=None) for n in (1, 2)]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "eval.embed_server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/v1/models", server, 60, name="embed")
+        url = f"http://127.0.0.1:{port}/v1"
+        rows += [measure_workers(settings, workers=n, embed_url=url) for n in (1, 2)]
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    note = "workers: the hosted embedder runs on the same 2 cores as the ingest"
+    return StepResult(tuple(rows), (note,))

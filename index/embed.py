@@ -12,13 +12,14 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from index.errors import NewsQAError
+from index.settings import Settings
 
 MAX_TOKENS = 256  # the model's max_seq_length; longer text is truncated
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -59,8 +60,25 @@ def token_ids(text: str) -> list[int]:
     return ids
 
 
+class Encoder(Protocol):
+    """What newsqa embeds with: this in-process model, or a hosted one (`index.hosted`).
+    `model_id` is recorded in the store, which refuses vectors of any other model."""
+
+    model_id: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 array (len(texts), dimension), each row unit length."""
+        ...
+
+
 class OnnxMiniLM:
     """Batch encoder: `encode(texts) -> float32 array (n, 384)`, rows unit length."""
+
+    model_id = MODEL_ID
+    dimension = 384
 
     def __init__(self, *, threads: int = 2) -> None:
         import onnxruntime as ort
@@ -93,12 +111,13 @@ class OnnxMiniLM:
 
 
 class MiniLMEmbedding(BaseEmbedding):
-    """The ONNX encoder as a llama-index embedding model (for VectorStoreIndex and baselines)."""
+    """An `Encoder` (the ONNX model or a hosted one) as a llama-index embedding model, for
+    VectorStoreIndex and the baselines."""
 
-    _encoder: OnnxMiniLM = PrivateAttr()
+    _encoder: Encoder = PrivateAttr()
 
-    def __init__(self, encoder: OnnxMiniLM, *, embed_batch_size: int = 32) -> None:
-        super().__init__(model_name=MODEL_ID, embed_batch_size=embed_batch_size)
+    def __init__(self, encoder: Encoder, *, embed_batch_size: int = 32) -> None:
+        super().__init__(model_name=encoder.model_id, embed_batch_size=embed_batch_size)
         self._encoder = encoder
 
     @classmethod
@@ -116,3 +135,24 @@ class MiniLMEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+
+def embedder_id(settings: Settings) -> str:
+    """The name the store records for the configured embedding model.
+
+    >>> from index.settings import load_settings
+    >>> embedder_id(load_settings())
+    'all-MiniLM-L6-v2-onnx-int8'
+    """
+    if settings.embed == "openai":
+        return settings.embed_model
+    return MODEL_ID
+
+
+def open_encoder(settings: Settings) -> Encoder:
+    """The configured encoder: the in-process model, or a client of the hosted server."""
+    if settings.embed == "openai":
+        from index.hosted import HostedEncoder
+
+        return HostedEncoder.from_settings(settings)
+    return OnnxMiniLM(threads=settings.llm_threads)

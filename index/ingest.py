@@ -17,13 +17,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from index.chunk import Chunk, chunk_article, content_digest
 from index.clean import CleanArticle, clean_article
-from index.embed import OnnxMiniLM, token_ids
-from index.load import ArticleFile, SkippedFile, iter_articles
+from index.embed import Encoder, open_encoder, token_ids
+from index.keywords import BM25_KEYS, KeywordEntry
+from index.load import ArticleFile, SkippedFile, article_paths, read_article
 from index.settings import Settings
-from index.store import FileRecord, Store, drop_store, open_store
+from index.store import FileRecord, Store, drop_store, open_store, reconcile_keywords
 
 GROUP_CHUNKS = 256  # chunks buffered before a flush: bounds memory, amortises model calls
 
@@ -99,28 +101,57 @@ def file_digest(item: ArticleFile, *, chunk_tokens: int, chunk_overlap: int) -> 
     return content_digest(versioned, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap)
 
 
-def _embed_and_add(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> int:
-    from llama_index.core.schema import TextNode
+def _keyword_entry(chunk: Chunk, article: CleanArticle) -> KeywordEntry:
+    metadata = chunk_metadata(chunk, article)
+    return KeywordEntry(chunk.id, chunk.text, {k: metadata[k] for k in BM25_KEYS})
 
+
+def _embed_and_add(
+    store: Store, encoder: Encoder, group: list[_Pending], batch: int, workers: int = 1
+) -> int:
+    """Embed and store the group's new chunks, then index every chunk of the group that the
+    keyword index lacks (new ones in the order Chroma got them: BM25's document order)."""
     todo = [(p, c) for p in group for c in p.new]
     todo.sort(key=lambda pc: len(pc[1].text))  # similar lengths per batch: less padding
-    for offset in range(0, len(todo), batch):
-        part = todo[offset : offset + batch]
-        vectors = encoder.encode([c.text for _, c in part])
-        nodes = [
-            TextNode(
-                id_=c.id,
-                text=c.text,
-                metadata=chunk_metadata(c, p.article),
-                embedding=[float(x) for x in vector],
-            )
-            for (p, c), vector in zip(part, vectors, strict=True)
-        ]
-        store.vector_store().add(nodes)
+    _embed_in_batches(store, encoder, todo, batch, workers)
+    entries = [_keyword_entry(c, p.article) for p, c in todo]
+    entries += [_keyword_entry(c, p.article) for p in group for c in p.chunks]
+    store.keywords.add(entries)  # skips what it holds; a resumed run fills in what it lacks
     return len(todo)
 
 
-def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int) -> tuple[int, int]:
+def _embed_in_batches(
+    store: Store, encoder: Encoder, todo: list[tuple[_Pending, Chunk]], batch: int, workers: int
+) -> None:
+    """Embed in batches, `workers` batches in flight at once (a hosted server works on them
+    side by side; the in-process model takes them one at a time), stored in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    parts = [todo[offset : offset + batch] for offset in range(0, len(todo), batch)]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        encoded = pool.map(lambda part: encoder.encode([c.text for _, c in part]), parts)
+        for part, vectors in zip(parts, encoded, strict=True):
+            _store_batch(store, part, vectors)
+
+
+def _store_batch(store: Store, part: list[tuple[_Pending, Chunk]], vectors: Any) -> None:
+    from llama_index.core.schema import TextNode
+
+    nodes = [
+        TextNode(
+            id_=c.id,
+            text=c.text,
+            metadata=chunk_metadata(c, p.article),
+            embedding=[float(x) for x in vector],
+        )
+        for (p, c), vector in zip(part, vectors, strict=True)
+    ]
+    store.vector_store().add(nodes)
+
+
+def _flush(
+    store: Store, encoder: Encoder, group: list[_Pending], batch: int, workers: int = 1
+) -> tuple[int, int]:
     """Write one group of files with a handful of store calls, not a few per file: mark them
     pending, embed and add their new chunks, delete their stale ones, mark them complete.
     Returns (chunks embedded, stale chunks deleted)."""
@@ -130,14 +161,13 @@ def _flush(store: Store, encoder: OnnxMiniLM, group: list[_Pending], batch: int)
     for pending in group:
         known = stored.get(pending.article.source, set())
         pending.new = [c for c in pending.chunks if c.id not in known]
-    embedded = _embed_and_add(store, encoder, group, batch)
+    embedded = _embed_and_add(store, encoder, group, batch, workers)
     stale = [
         chunk_id
         for pending in group
         for chunk_id in stored.get(pending.article.source, set()) - {c.id for c in pending.chunks}
     ]
-    if stale:
-        store.chunks.delete(ids=stale)
+    store.delete_chunks(stale)
     done = datetime.now(UTC).isoformat(timespec="seconds")
     store.put_file_records([_record(p, "complete", done) for p in group])
     return embedded, len(stale)
@@ -159,59 +189,118 @@ def _record(pending: _Pending, status: str, now: str) -> FileRecord:
     )
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One file read: skipped, unchanged, or cleaned and chunked (`prepared`)."""
+
+    item: ArticleFile | SkippedFile
+    prepared: _Pending | None = None
+
+
+def _read_and_prepare(
+    path: Path, corpus: Path, settings: Settings, record: FileRecord | None
+) -> _Outcome:
+    """Load, clean and chunk one file unless the manifest holds this version complete: the
+    part of ingest that runs in worker processes (no store calls, no model)."""
+    item = read_article(path, corpus)
+    if isinstance(item, SkippedFile):
+        return _Outcome(item)
+    digest = file_digest(
+        item, chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap
+    )
+    if record and record.digest == digest and record.status == "complete":
+        return _Outcome(item)
+    return _Outcome(item, _prepare(item, digest, settings, record))
+
+
+def _outcomes(
+    paths: list[Path],
+    corpus: Path,
+    settings: Settings,
+    records: dict[str, FileRecord],
+    *,
+    workers: int,
+) -> Iterator[_Outcome]:
+    """`_read_and_prepare` of every path, in path order whatever the number of workers (so
+    groups, chunk ids, Chroma's order and the manifest are those of one worker); at most a
+    few files per worker are in flight, so memory does not grow with the corpus."""
+
+    def record_of(path: Path) -> FileRecord | None:
+        return records.get(path.relative_to(corpus).as_posix())
+
+    if workers <= 1:
+        for path in paths:
+            yield _read_and_prepare(path, corpus, settings, record_of(path))
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        window: deque[Future[_Outcome]] = deque()
+        for path in paths:
+            window.append(pool.submit(_read_and_prepare, path, corpus, settings, record_of(path)))
+            if len(window) >= 4 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
 def ingest(
     settings: Settings,
     *,
     corpus_dir: Path | None = None,
     rebuild: bool = False,
-    progress: Callable[[Iterable[ArticleFile | SkippedFile]], Iterator[ArticleFile | SkippedFile]]
-    | None = None,
-    encoder: OnnxMiniLM | None = None,
+    progress: Callable[[Iterable[Any]], Iterator[Any]] | None = None,
+    encoder: Encoder | None = None,
     on_embedded: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> IngestReport:
     """Index `corpus_dir` (default: the settings' corpus) into the store; see module doc.
     `progress` wraps the stream of files (a progress bar); `on_embedded` hears how many chunks
-    each written group embedded."""
+    each written group embedded. `workers` processes load, clean and chunk files in parallel
+    (and as many embedding requests are in flight at once); the result is the same."""
     began = time.perf_counter()
     corpus = corpus_dir or settings.corpus_dir
-    articles = iter_articles(corpus)  # raises CorpusError before the store is touched
+    paths = article_paths(corpus)  # raises CorpusError before the store is touched
     if rebuild:
         drop_store(settings)
     store = open_store(settings)
+    reconcile_keywords(store)  # what a killed run stored but did not index
     records = store.file_records()
     seen: set[str] = set()
     skipped: list[tuple[str, str]] = []
     group: list[_Pending] = []
     unchanged = embedded = deleted = indexed = 0
-    for item in progress(articles) if progress else articles:
+    stream = _outcomes(paths, corpus, settings, records, workers=workers)
+    for outcome in progress(stream) if progress else stream:
+        item = outcome.item
         if isinstance(item, SkippedFile):
             skipped.append((item.source, item.reason))
             continue
         seen.add(item.source)
-        digest = file_digest(
-            item, chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap
-        )
-        record = records.get(item.source)
-        if record and record.digest == digest and record.status == "complete":
+        if outcome.prepared is None:
             unchanged += 1
             continue
         if encoder is None:
-            encoder = OnnxMiniLM(threads=settings.llm_threads)
-        group.append(_prepare(item, digest, settings, record))
+            encoder = open_encoder(settings)
+        group.append(outcome.prepared)
         indexed += 1
         if sum(len(p.chunks) for p in group) >= GROUP_CHUNKS:
-            e, d = _flush(store, encoder, group, settings.embed_batch_size)
+            e, d = _flush(store, encoder, group, settings.embed_batch_size, workers)
             embedded, deleted, group = embedded + e, deleted + d, []
             if on_embedded:
                 on_embedded(e)
     if group and encoder is not None:
-        e, d = _flush(store, encoder, group, settings.embed_batch_size)
+        e, d = _flush(store, encoder, group, settings.embed_batch_size, workers)
         embedded, deleted = embedded + e, deleted + d
         if on_embedded:
             on_embedded(e)
     removed = [source for source in records if source not in seen]
     for source in removed:
         deleted += store.delete_file(source)
+    store.keywords.publish()  # a Chroma server's readers see the new keyword index from now
     return IngestReport(
         files_seen=len(seen),
         files_indexed=indexed,

@@ -68,25 +68,37 @@ def _read_article(path: Path, root: Path, max_bytes: int) -> ArticleFile | Skipp
     return ArticleFile(source, path, text)
 
 
-def iter_articles(
-    corpus_dir: Path, *, max_bytes: int = MAX_ARTICLE_BYTES
-) -> Iterator[ArticleFile | SkippedFile]:
-    """Every article file under `corpus_dir`, sorted by name, read one at a time."""
+def article_paths(corpus_dir: Path) -> list[Path]:
+    """Every article file under `corpus_dir`, sorted by name; CorpusError if it is missing."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    paths = sorted(
+    return sorted(
         p
         for p in corpus_dir.rglob("*")
         if p.suffix.lower() in ARTICLE_SUFFIXES and (p.is_file() or p.is_symlink())
     )
+
+
+def read_article(
+    path: Path, corpus_dir: Path, *, max_bytes: int = MAX_ARTICLE_BYTES
+) -> ArticleFile | SkippedFile:
+    """One article file read (a web page's story extracted), or why it is skipped."""
+    try:
+        item = _read_article(path, corpus_dir, max_bytes)
+    except OSError as exc:
+        item = SkippedFile(path.relative_to(corpus_dir).as_posix(), f"unreadable: {exc}")
+    if isinstance(item, SkippedFile):
+        log.warning("skipped %s: %s", item.source, item.reason)
+    return item
+
+
+def iter_articles(
+    corpus_dir: Path, *, max_bytes: int = MAX_ARTICLE_BYTES
+) -> Iterator[ArticleFile | SkippedFile]:
+    """Every article file under `corpus_dir`, sorted by name, read one at a time."""
+    paths = article_paths(corpus_dir)
     for path in paths:
-        try:
-            item = _read_article(path, corpus_dir, max_bytes)
-        except OSError as exc:
-            item = SkippedFile(path.relative_to(corpus_dir).as_posix(), f"unreadable: {exc}")
-        if isinstance(item, SkippedFile):
-            log.warning("skipped %s: %s", item.source, item.reason)
-        yield item
+        yield read_article(path, corpus_dir, max_bytes=max_bytes)
 
 
 def read_source_text(corpus_dir: Path, source: str) -> str | None:

@@ -213,4 +213,5 @@ def remove_article(settings: Settings, source: str) -> Removal:
         if on_disk:
             path.unlink()  # a link itself, never what it points to
         deleted = store.delete_file(source)
+        store.keywords.publish()
     return Removal(source, deleted, on_disk)

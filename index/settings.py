@@ -38,6 +38,28 @@ class Settings(BaseSettings):
     )
     chunk_overlap: int = Field(32, description="Overlap between chunks, in tokens.", ge=0, le=128)
     embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)
+    embed: Literal["local", "openai"] = Field(
+        "local",
+        description="Which model embeds: `local` (the bundled MiniLM, in-process) or `openai` "
+        "(any OpenAI-compatible /v1/embeddings server: text-embeddings-inference, vLLM, "
+        "Infinity, OpenAI).",
+    )
+    embed_url: str | None = Field(
+        None, description="Base URL of the embedding server (…/v1); required for openai."
+    )
+    embed_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Model name sent to the embedding server; the store records it and "
+        "refuses another.",
+        min_length=1,
+    )
+    embed_api_key: str = Field("not-needed", description="API key for the embedding server.")
+    embed_timeout: float = Field(
+        30.0, description="Seconds to wait for one embedding request.", gt=0
+    )
+    embed_retries: int = Field(
+        3, description="Retries of a request the server refused with 429 or 5xx.", ge=0, le=10
+    )
     llm: Literal["local", "openai"] = Field("local", description="Which LLM answers.")
     local_model: LocalModel = Field(
         "gemma-3-270m",
@@ -91,7 +113,7 @@ class Settings(BaseSettings):
         le=1000,
     )
 
-    @field_validator("chroma_url", "llm_url")
+    @field_validator("chroma_url", "llm_url", "embed_url")
     @classmethod
     def _must_be_http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -140,6 +162,8 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(f"bad setting {name}: {first['msg']}") from None
     if settings.llm == "openai" and settings.llm_url is None:
         raise SettingsError("bad setting NEWSQA_LLM_URL: required when NEWSQA_LLM=openai")
+    if settings.embed == "openai" and settings.embed_url is None:
+        raise SettingsError("bad setting NEWSQA_EMBED_URL: required when NEWSQA_EMBED=openai")
     if settings.chunk_overlap >= settings.chunk_tokens:
         raise SettingsError("bad setting NEWSQA_CHUNK_OVERLAP: must be smaller than chunk_tokens")
     return settings

@@ -3,11 +3,16 @@
 The chunk collection holds the vectors, written through llama-index's `ChromaVectorStore`.
 The manifest (`<name>-files`) has one record per article file with the digest of the version
 that was indexed (article text and a web page's metadata, chunking parameters,
-`PIPELINE_VERSION`) and whether all its
-chunks were written ("pending" / "complete"). It is written
-before a file's chunks and completed after them, so an interrupted ingest is always resumable
-and no chunk can lose track of its file. Both live in the same Chroma: an embedded
+`PIPELINE_VERSION`) and whether all its chunks were written ("pending" / "complete"). It is
+written before a file's chunks and completed after them, so an interrupted ingest is always
+resumable and no chunk can lose track of its file. Both live in the same Chroma: an embedded
 `PersistentClient` folder, or a `chroma run` server when `chroma_url` is set.
+
+The keyword index (`index.keywords`) follows the chunks: a chunk is added to it after Chroma
+holds it and taken out of it before Chroma deletes it, so it never holds a chunk Chroma lacks,
+and the next ingest adds whatever a killed one left out (`reconcile_keywords`). The chunk
+collection's metadata names the embedding model that wrote it; opening the store with another
+one is refused.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from index.embed import MODEL_ID
 from index.errors import StoreError
+from index.keywords import BM25_KEYS, KeywordEntry, KeywordIndex, keyword_path
 from index.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,7 @@ class Store:
     chunks: Any  # chromadb Collection
     files: Any  # chromadb Collection
     where: str  # the folder or URL, for messages
+    keywords: KeywordIndex
 
     def file_records(self, sources: list[str] | None = None) -> dict[str, FileRecord]:
         """Manifest records, all of them or those of `sources`."""
@@ -109,10 +115,36 @@ class Store:
     def delete_file(self, source: str) -> int:
         """Remove a file's chunks and then its record; returns how many chunks went."""
         ids = self.chunk_ids(source)
-        if ids:
-            self.chunks.delete(ids=ids)
+        self.delete_chunks(ids)
         self.files.delete(ids=[source])
         return len(ids)
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        """Delete chunks: out of the keyword index first, then out of Chroma."""
+        if not ids:
+            return
+        self.keywords.remove(self.keyword_entries(ids))
+        self.chunks.delete(ids=ids)
+
+    def keyword_entries(self, ids: list[str]) -> list[KeywordEntry]:
+        """The stored chunks `ids` as the keyword index reads them, in the order given."""
+        stored: dict[str, KeywordEntry] = {}
+        for offset in range(0, len(ids), 1000):
+            got = self.chunks.get(
+                ids=ids[offset : offset + 1000], include=["documents", "metadatas"]
+            )
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            ):
+                stored[chunk_id] = KeywordEntry(chunk_id, text, {k: meta[k] for k in BM25_KEYS})
+        return [stored[i] for i in ids if i in stored]
+
+    def all_chunk_ids(self) -> list[str]:
+        """Every stored chunk id, in Chroma's order."""
+        ids: list[str] = []
+        for offset in range(0, self.chunks.count(), 5000):
+            ids.extend(self.chunks.get(include=[], limit=5000, offset=offset)["ids"])
+        return ids
 
     def chunk_ids(self, source: str) -> list[str]:
         ids: list[str] = self.chunks.get(where={"source": source}, include=[])["ids"]
@@ -162,18 +194,49 @@ def _client(settings: Settings) -> tuple[Any, str]:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings), str(path)
 
 
-def _check_version(collection: Any, where: str) -> None:
+def _check_version(collection: Any, where: str, model_id: str) -> None:
     meta = collection.metadata or {}
     schema, model = meta.get("newsqa_schema"), meta.get("embed_model")
-    if schema != SCHEMA_VERSION or model != MODEL_ID:
+    if schema != SCHEMA_VERSION:
         raise StoreError(
             f"the store at {where} was written by another newsqa version "
             f"(schema {schema}, model {model}); {_REBUILD_HINT}"
         )
+    if model != model_id:
+        raise StoreError(
+            f"the store at {where} holds vectors of the embedding model {model}, not "
+            f"{model_id}: set NEWSQA_EMBED/NEWSQA_EMBED_MODEL back, or {_REBUILD_HINT}"
+        )
+
+
+def reconcile_keywords(store: Store) -> int:
+    """Bring the keyword index in line with the stored chunks; how many chunks it added.
+
+    Cheap when they agree (two counts). Chunks a killed ingest stored but did not index are
+    added; were the index ever to hold chunks Chroma lacks (a file copied from elsewhere), it
+    is rebuilt from the stored chunks: there is no text left to take those out by."""
+    if store.keywords.count() == store.chunks.count() and store.keywords.generation() > 0:
+        return 0
+    ids = store.all_chunk_ids()
+    held = store.keywords.chunk_ids()
+    if held - set(ids):
+        log.warning("keyword index %s holds chunks the store lacks; rebuilding it", store.where)
+        store.keywords.clear()
+        held = set()
+    missing = [i for i in ids if i not in held]
+    added = 0
+    for offset in range(0, len(missing), 2000):
+        added += store.keywords.add(store.keyword_entries(missing[offset : offset + 2000]))
+    store.keywords.touch()
+    return added
 
 
 def open_store(settings: Settings, *, create: bool = True) -> Store:
-    """Open (and with `create`, make) the chunk and manifest collections."""
+    """Open (and with `create`, make) the chunk and manifest collections and the keyword
+    index; refused when the store holds another embedding model's vectors."""
+    from index.embed import embedder_id
+
+    model_id = embedder_id(settings)
     try:
         client, where = _client(settings)
     except OSError as exc:
@@ -183,7 +246,7 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
         raise StoreError(
             f"cannot open the Chroma store at {target}: {exc}; {_REBUILD_HINT}"
         ) from None
-    meta = {"hnsw:space": "cosine", "newsqa_schema": SCHEMA_VERSION, "embed_model": MODEL_ID}
+    meta = {"hnsw:space": "cosine", "newsqa_schema": SCHEMA_VERSION, "embed_model": model_id}
     try:
         if create:
             chunks = client.get_or_create_collection(
@@ -201,8 +264,28 @@ def open_store(settings: Settings, *, create: bool = True) -> Store:
         raise StoreError(
             f"cannot open the Chroma store at {where}: {exc}; {_REBUILD_HINT}"
         ) from None
-    _check_version(chunks, where)
-    return Store(client=client, chunks=chunks, files=files, where=where)
+    _check_version(chunks, where, model_id)
+    keywords = open_keyword_index(settings, client)
+    return Store(client=client, chunks=chunks, files=files, where=where, keywords=keywords)
+
+
+def open_keyword_index(settings: Settings, client: Any) -> KeywordIndex:
+    """The embedded store's keyword index lives in its folder; a Chroma server's in that
+    server, with a local working copy under the store folder (`index.keywords_shared`)."""
+    if not settings.chroma_url:
+        return KeywordIndex(keyword_path(settings.store_dir, settings.collection))
+    from index.keywords_shared import SharedKeywordIndex
+
+    collection = client.get_or_create_collection(
+        f"{settings.collection}-keywords", embedding_function=None
+    )
+    return SharedKeywordIndex(_shared_cache_path(settings), collection)
+
+
+def _shared_cache_path(settings: Settings) -> Any:
+    url = urlparse(settings.chroma_url or "")
+    where = f"{url.hostname}-{url.port or 8000}"
+    return settings.store_dir / "keyword-cache" / f"{where}-{settings.collection}.sqlite3"
 
 
 def drop_store(settings: Settings) -> None:
@@ -210,9 +293,23 @@ def drop_store(settings: Settings) -> None:
     goes too, or both collections on a Chroma server."""
     if not settings.chroma_url:
         shutil.rmtree(settings.chroma_path, ignore_errors=True)
+        path = keyword_path(settings.store_dir, settings.collection)
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
         return
     client, _ = _client(settings)
-    for name in (settings.collection, f"{settings.collection}-files"):
+    cache = _shared_cache_path(settings)
+    for stale in (
+        cache,
+        cache.with_name(cache.name + "-wal"),
+        cache.with_name(cache.name + "-shm"),
+    ):
+        stale.unlink(missing_ok=True)
+    for name in (
+        settings.collection,
+        f"{settings.collection}-files",
+        f"{settings.collection}-keywords",
+    ):
         try:
             client.delete_collection(name)
         except Exception:  # an absent collection: nothing to drop

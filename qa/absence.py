@@ -1,8 +1,9 @@
 """What a question names that no article mentions at all: the "they never mention X" check.
 
-`vocabulary_of` collects every word, figure and acronym of the indexed text (story text and
-the page furniture that cleaning set apart, with titles, outlets and dates), accents and case
-folded; `absent_entities` lists the question's names and figures outside it. newsqa says "they
+`vocabulary_of` collects every word, figure and acronym of a text (story text and the page
+furniture that cleaning set apart, with titles, outlets and dates), accents and case folded;
+ingest keeps them for the whole index (`index.keywords`), and `absent_entities` lists the
+question's names and figures that no indexed text holds. newsqa says "they
 never mention X" only for those, so the statement is true of every file's text. Pure.
 
 It deliberately does not judge whether a mentioned name is *relevant*: a name found anywhere
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
 
 from qa.lexical import fold_accents
 
@@ -70,27 +73,65 @@ def vocabulary_of(texts: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]
     return frozenset(words_found), frozenset(acronyms)
 
 
-def absent_entities(
-    question: str, vocabulary: frozenset[str], acronyms: frozenset[str]
-) -> list[str]:
+class Vocabulary(Protocol):
+    """What `absent_entities` asks of the indexed words (`index.keywords.KeywordIndex`)."""
+
+    def has_word(self, word: str) -> bool: ...
+
+    def has_acronym(self, acronym: str) -> bool: ...
+
+    def words_starting(self, prefix: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class WordSet:
+    """A `Vocabulary` held in memory, made from texts with `vocabulary_of`."""
+
+    words: frozenset[str]
+    acronyms: frozenset[str]
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> WordSet:
+        return cls(*vocabulary_of(texts))
+
+    def has_word(self, word: str) -> bool:
+        return word in self.words
+
+    def has_acronym(self, acronym: str) -> bool:
+        return acronym in self.acronyms
+
+    def words_starting(self, prefix: str) -> list[str]:
+        return [w for w in self.words if w.startswith(prefix)]
+
+
+def absent_entities(question: str, vocabulary: Vocabulary) -> list[str]:
     """Question entities that no article mentions at all (nor its title, outlet or date).
 
-    >>> vocab, acr = vocabulary_of(["The New York Times said Russian troops left in 2023."])
-    >>> absent_entities("Did the NYT say Russia or Kazakhstan sent troops in 2024?", vocab, acr)
+    >>> words = WordSet.of(["The New York Times said Russian troops left in 2023."])
+    >>> absent_entities("Did the NYT say Russia or Kazakhstan sent troops in 2024?", words)
     ['Kazakhstan', '2024']
-    >>> absent_entities("Who ate at Cote Basque?", *vocabulary_of(["Lunch at La Côte Basque."]))
+    >>> absent_entities("Who ate at Cote Basque?", WordSet.of(["Lunch at La Côte Basque."]))
     []
-    >>> absent_entities("Who gave 25,000 miles?", *vocabulary_of(["It gave 25,000 miles."]))
+    >>> absent_entities("Who gave 25,000 miles?", WordSet.of(["It gave 25,000 miles."]))
     []
     """
     missing = []
     for entity in question_entities(question):
-        if entity.isupper() and len(entity) >= 2 and entity in acronyms:
+        if entity.isupper() and len(entity) >= 2 and vocabulary.has_acronym(entity):
             continue
         word = fold_accents(entity.lower().replace(".", ""))
         word = word.replace(",", "") if word[:1].isdigit() else word
-        if word in vocabulary:
+        if vocabulary.has_word(word):
             continue
-        if word[0].isdigit() or not any(_same_word(word, w) for w in vocabulary):
+        if word[0].isdigit() or not _has_form_of(word, vocabulary):
             missing.append(entity)
     return missing
+
+
+def _has_form_of(word: str, vocabulary: Vocabulary) -> bool:
+    """Whether the vocabulary holds another form of `word` (`_same_word`): such a form shares
+    at least max(4, len - 2) leading letters with it, so only words with that prefix can be."""
+    need = max(4, len(word) - 2)
+    if len(word) < need:
+        return False
+    return any(_same_word(word, w) for w in vocabulary.words_starting(word[:need]))

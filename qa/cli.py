@@ -59,6 +59,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             rebuild=args.rebuild,
             progress=progress,
             on_embedded=count_chunks,
+            workers=args.workers,
         )
     finally:
         bar.close()
@@ -184,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="index a folder of articles")
     ingest.add_argument("path", nargs="?", help="folder (default: NEWSQA_CORPUS_DIR)")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and rebuild it")
+    ingest.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes that load, clean and chunk in parallel (and embedding requests in "
+        "flight); the index is the same as with one",
+    )
     ingest.set_defaults(run=cmd_ingest)
 
     articles = commands.add_parser("articles", help="list the indexed articles")

@@ -1,7 +1,10 @@
-"""Everything a question needs, loaded once per settings: store, models, retriever, IDF.
+"""Everything a question needs, opened once per settings: store, keyword index, encoder,
+retriever.
 
 `get_engine(settings)` builds the index first when the store is empty, so the very first
-`ask` on a fresh machine works. The LLM loads on first use, so retrieval-only work (the
+`ask` on a fresh machine works. Opening reads no chunk: BM25, IDF and the vocabulary are
+asked of the keyword index that ingest keeps on disk (`index.keywords`), so start-up time and
+memory do not grow with the corpus. The LLM loads on first use, so retrieval-only work (the
 evaluation's retrieval metrics, the benchmark) never pays for it.
 """
 
@@ -15,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from index.clean import MONTHS
-from index.embed import OnnxMiniLM
+from index.embed import Encoder, open_encoder
 from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
+from index.keywords import KeywordIndex, spelled_metadata
 from index.settings import Settings
-from index.store import FileRecord, Store, chunk_digest, open_store
-from qa.absence import absent_entities, vocabulary_of
+from index.store import FileRecord, Store, chunk_digest, open_store, reconcile_keywords
+from qa.absence import absent_entities
 from qa.evidence import (
     RetrievedChunk,
     chunk_ranks,
@@ -30,14 +33,15 @@ from qa.evidence import (
     rank_evidence,
     rerank_chunks,
 )
-from qa.lexical import idf_table
+from qa.lexical import stems
 from qa.ranker import learned_order
-from qa.retrieve import build_retriever, load_nodes, retrieve_chunks
+from qa.retrieve import build_retriever, retrieve_chunks
 from qa.types import Evidence
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 _SENTENCE_CACHE_LIMIT = 50_000
+__all__ = ["Engine", "forget_engines", "get_engine", "load_engine", "spelled_metadata"]
 
 
 @contextmanager
@@ -57,26 +61,29 @@ def store_failures_named(where: str) -> Iterator[None]:
 class Engine:
     settings: Settings
     store: Store
-    encoder: OnnxMiniLM
-    search: SearchSide
+    encoder: Encoder
+    keywords: KeywordIndex
+    retriever: Any
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: dict[str, np.ndarray] = field(default_factory=dict)
     _word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    _snapshot: tuple[int, int] = (0, 0)
+    _generation: int = -1
+    _unknown_idf: float = 1.5
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
-    _catalog: tuple[tuple[int, int], dict[str, FileRecord]] | None = None
+    _catalog: tuple[int, dict[str, FileRecord]] | None = None
 
     def refresh_if_changed(self) -> None:
-        """Rebuild the BM25 side and IDF when an ingest added or removed chunks since load.
-        (Dense search reads Chroma live; `served` hides half-written file versions.)"""
-        snapshot = (self.store.chunks.count(), self.store.files.count())
-        if snapshot == self._snapshot:
+        """Catch up with an ingest or removal since the last question, keyed on the keyword
+        index's persisted generation (so a remove and an add that keep the counts equal are
+        seen too). Dense search and BM25 read the stores live; `served` hides half-written
+        file versions; what is cached here is the IDF of a stem no chunk holds."""
+        generation = self.keywords.sync()
+        if generation == self._generation:
             return
         with self._refresh_lock:
-            if snapshot != self._snapshot:
-                self.search = _search_side(self.store, self.encoder, self.settings)
-                self._snapshot = snapshot
+            self._unknown_idf = self.keywords.unknown_idf()
+            self._generation = generation
 
     def served(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
         """Only chunks of the file version the manifest serves: while an ingest rewrites a
@@ -92,13 +99,13 @@ class Engine:
 
     def catalog(self) -> dict[str, FileRecord]:
         """The manifest records of the articles questions are answered from (title, outlet,
-        date, author), read again when the store's counts change."""
+        date, author), read again when the index's generation changes."""
         with store_failures_named(self.store.where):
             self.refresh_if_changed()
-            cached, snapshot = self._catalog, self._snapshot
-            if cached is None or cached[0] != snapshot:
+            cached, generation = self._catalog, self._generation
+            if cached is None or cached[0] != generation:
                 served = {s: r for s, r in self.store.file_records().items() if r.served_digest}
-                cached = self._catalog = (snapshot, served)
+                cached = self._catalog = (generation, served)
         return cached[1]
 
     def article_sentences(self, source: str) -> list[Evidence]:
@@ -158,18 +165,14 @@ class Engine:
             for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
                 cache[text] = vector
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         return np.stack([cache[t] for t in texts])
-
-    @property
-    def retriever(self) -> Any:
-        return self.search.retriever
 
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
         with store_failures_named(self.store.where):
             self.refresh_if_changed()
-        return absent_entities(question, self.search.vocabulary, self.search.acronyms)
+            return absent_entities(question, self.keywords)
 
     def find_evidence(
         self, question: str, *, sources: frozenset[str] | None = None
@@ -199,8 +202,7 @@ class Engine:
         self, question: str, sources: frozenset[str] | None = None
     ) -> tuple[list[RetrievedChunk], list[tuple[Evidence, np.ndarray]]]:
         self.refresh_if_changed()
-        search = self.search
-        chunks = self.served(retrieve_chunks(search.retriever, question, sources=sources))
+        chunks = self.served(retrieve_chunks(self.retriever, question, sources=sources))
         sentences = chunk_sentences(chunks)
         vectors = self.embed_sentences([s.text for s in sentences])
         question_vector = self.encoder.encode([question])[0]
@@ -209,8 +211,8 @@ class Engine:
             question_vector,
             sentences,
             vectors,
-            search.idf,
-            unknown_idf=search.unknown_idf,
+            self.keywords.idf(stems(question)),
+            unknown_idf=self._unknown_idf,
         )
         if self.settings.learned_ranking:
             lines = [line for line, _ in ranked]
@@ -218,48 +220,19 @@ class Engine:
         return chunks, ranked
 
 
-def spelled_metadata(metadata: dict[str, Any]) -> str:
-    """Title, outlet and date of a chunk as words, the date also spelled out.
-
-    >>> spelled_metadata({"title": "T", "outlet": "VOA", "date": "2023-12-25"})
-    'T VOA 2023-12-25 25 December 2023'
-    """
-    parts = [str(metadata.get(key) or "") for key in ("title", "outlet", "date")]
-    date = str(metadata.get("date") or "")
-    if len(date) == 10 and date[4] == "-":
-        parts.append(f"{int(date[8:])} {MONTHS[int(date[5:7]) - 1].title()} {date[:4]}")
-    return " ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class SearchSide:
-    """What is rebuilt from the stored chunks when the index changes."""
-
-    retriever: Any
-    idf: dict[str, float]
-    unknown_idf: float
-    vocabulary: frozenset[str]
-    acronyms: frozenset[str]
-
-
-def _search_side(store: Store, encoder: OnnxMiniLM, settings: Settings) -> SearchSide:
-    nodes = load_nodes(store)
-    idf = idf_table(node.get_content() for node in nodes)
-    unknown_idf = max(idf.values(), default=1.0) * 1.5
-    texts = (f"{node.get_content()} {spelled_metadata(node.metadata)}" for node in nodes)
-    vocabulary, acronyms = vocabulary_of(texts)
-    retriever = build_retriever(store, encoder, nodes, top_k=settings.top_k)
-    return SearchSide(retriever, idf, unknown_idf, vocabulary, acronyms)
-
-
 def load_engine(settings: Settings) -> Engine:
+    """Open the store and its keyword index (indexing the corpus first when the store is
+    empty); reads no chunk."""
     store = open_store(settings)
-    encoder = OnnxMiniLM(threads=settings.llm_threads)
+    encoder = open_encoder(settings)
     if store.files.count() == 0:
         ingest(settings, encoder=encoder)
-    snapshot = (store.chunks.count(), store.files.count())
-    engine = Engine(settings, store, encoder, _search_side(store, encoder, settings))
-    engine._snapshot = snapshot
+    if store.keywords.generation() == 0:  # a store from before the keyword index: once
+        reconcile_keywords(store)
+    keywords = store.keywords
+    retriever = build_retriever(store, encoder, keywords, top_k=settings.top_k)
+    engine = Engine(settings, store, encoder, keywords, retriever)
+    engine.refresh_if_changed()
     return engine
 
 

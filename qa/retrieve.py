@@ -1,16 +1,21 @@
 """Hybrid retrieval: dense (Chroma through llama-index) and BM25, fused by reciprocal rank.
 
 Built on llama-index's `QueryFusionRetriever` with one query (no LLM-generated variants), a
-`VectorStoreIndex` over the `ChromaVectorStore`, and a `BM25Retriever` over the same chunks,
-loaded from Chroma when the retriever is built.
+`VectorStoreIndex` over the `ChromaVectorStore`, and `KeywordRetriever`: BM25 over the keyword
+index that ingest keeps on disk (`index.keywords`), its hits fetched from Chroma by id. It
+returns what llama-index's `BM25Retriever` over every stored chunk returned (same nodes,
+scores and order) without loading any chunk when it is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from index.embed import MiniLMEmbedding, OnnxMiniLM
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from index.embed import Encoder, MiniLMEmbedding
+from index.keywords import BM25_KEYS, KeywordIndex
 from index.store import Store
 from qa.evidence import RetrievedChunk
 
@@ -18,9 +23,8 @@ FUSION_MODES = ("dense", "bm25", "hybrid")
 
 
 def load_nodes(store: Store) -> list[Any]:
-    """Every stored chunk as a llama-index TextNode (text and metadata, no vectors)."""
-    from llama_index.core.schema import TextNode
-
+    """Every stored chunk as a llama-index TextNode (text and metadata, no vectors): what the
+    stock pipeline and the keyword-index check read; never loaded to answer questions."""
     nodes: list[Any] = []
     total = store.chunks.count()
     for offset in range(0, total, 2000):
@@ -28,13 +32,61 @@ def load_nodes(store: Store) -> list[Any]:
         for chunk_id, text, meta in zip(
             page["ids"], page["documents"], page["metadatas"], strict=True
         ):
-            metadata = {k: meta[k] for k in ("source", "start", "end", "title", "outlet", "date")}
+            metadata = {k: meta[k] for k in BM25_KEYS}
             nodes.append(TextNode(id_=chunk_id, text=text, metadata=metadata))
     return nodes
 
 
+class KeywordRetriever(BaseRetriever):
+    """BM25 over the persisted keyword index; hits come back as `BM25Retriever`'s did: text
+    and the six `BM25_KEYS` of metadata, so reciprocal-rank fusion treats them the same."""
+
+    def __init__(
+        self,
+        store: Store,
+        keywords: KeywordIndex,
+        *,
+        top_k: int,
+        sources: frozenset[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._store, self._keywords, self._top_k = store, keywords, top_k
+        self.sources = sources  # only chunks of these article files, when set
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._keywords.bm25_top(query_bundle.query_str, self._top_k, sources=self.sources)
+        if not hits:
+            return []
+        got = self._store.chunks.get(
+            ids=[chunk_id for chunk_id, _ in hits], include=["documents", "metadatas"]
+        )
+        stored = {
+            chunk_id: (text, meta)
+            for chunk_id, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            )
+        }
+        return [
+            NodeWithScore(
+                node=TextNode(
+                    id_=chunk_id,
+                    text=stored[chunk_id][0],
+                    metadata={k: stored[chunk_id][1][k] for k in BM25_KEYS},
+                ),
+                score=score,
+            )
+            for chunk_id, score in hits
+            if chunk_id in stored  # a chunk deleted since: gone from the answer too
+        ]
+
+
 def build_retriever(
-    store: Store, encoder: OnnxMiniLM, nodes: Sequence[Any], *, top_k: int, mode: str = "hybrid"
+    store: Store,
+    encoder: Encoder,
+    keywords: KeywordIndex,
+    *,
+    top_k: int,
+    mode: str = "hybrid",
 ) -> Any:
     """A llama-index retriever of `top_k` chunks: dense, BM25, or both fused."""
     from llama_index.core import VectorStoreIndex
@@ -44,17 +96,9 @@ def build_retriever(
     embed_model = MiniLMEmbedding(encoder)
     dense = VectorStoreIndex.from_vector_store(store.vector_store(), embed_model=embed_model)
     dense_retriever = dense.as_retriever(similarity_top_k=top_k)
-    if mode == "dense" or not nodes:
+    if mode == "dense":
         return dense_retriever
-    import Stemmer
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    bm25 = BM25Retriever.from_defaults(
-        nodes=list(nodes),
-        similarity_top_k=min(top_k, len(nodes)),
-        stemmer=Stemmer.Stemmer("english"),
-        language="english",
-    )
+    bm25 = KeywordRetriever(store, keywords, top_k=top_k)
     if mode == "bm25":
         return bm25
     return QueryFusionRetriever(
@@ -69,10 +113,9 @@ def build_retriever(
 
 def restricted_retriever(retriever: Any, sources: frozenset[str]) -> Any:
     """The same retriever limited to chunks of `sources` (an `ArticleFilter`'s files): the
-    dense side asks Chroma for those files only (a `source IN` filter), the BM25 side masks
-    every other chunk's score to zero. Copies: the shared retriever is left as it was, so
-    questions with and without filters can run at once. `retrieve_chunks` with `sources`
-    drops any masked chunk BM25 still returns with score zero."""
+    dense side asks Chroma for those files only (a `source IN` filter), the BM25 side scores
+    only their chunks. Copies: the shared retriever is left as it was, so questions with and
+    without filters can run at once."""
     import copy
 
     from llama_index.core.retrievers import QueryFusionRetriever, VectorIndexRetriever
@@ -81,7 +124,6 @@ def restricted_retriever(retriever: Any, sources: frozenset[str]) -> Any:
         MetadataFilter,
         MetadataFilters,
     )
-    from llama_index.retrievers.bm25 import BM25Retriever
 
     wanted = MetadataFilters(
         filters=[MetadataFilter(key="source", value=sorted(sources), operator=FilterOperator.IN)]
@@ -91,8 +133,8 @@ def restricted_retriever(retriever: Any, sources: frozenset[str]) -> Any:
         part = copy.copy(part)
         if isinstance(part, VectorIndexRetriever):
             part._filters = wanted
-        elif isinstance(part, BM25Retriever):
-            part.corpus_weight_mask = [int(node["source"] in sources) for node in part.corpus]
+        elif isinstance(part, KeywordRetriever):
+            part.sources = sources
         return part
 
     if isinstance(retriever, QueryFusionRetriever):

@@ -40,7 +40,15 @@ def test_parse_sizes_and_errors() -> None:
 
 def test_parse_steps_keeps_the_fixed_order() -> None:
     assert parse_steps("stock, ingest") == ("ingest", "stock")
-    assert parse_steps("") == ("ingest", "reingest", "retrieval", "answers", "stock")
+    assert parse_steps("") == (
+        "ingest",
+        "reingest",
+        "workers",
+        "retrieval",
+        "startup",
+        "answers",
+        "stock",
+    )
     with pytest.raises(BenchError, match="unknown --steps"):
         parse_steps("ingest,fly")
 

@@ -1,5 +1,6 @@
 """Ingest killed with SIGKILL at random points, then run again, must leave exactly the index a
-clean run builds: the same chunk ids, no duplicates, no orphans."""
+clean run builds: the same chunk ids, no duplicates, no orphans, and a keyword index that
+holds exactly the stored chunks; with one worker and with `--workers 2`."""
 
 from __future__ import annotations
 
@@ -37,10 +38,12 @@ def _index_state(settings) -> tuple[list[str], dict[str, str]]:  # type: ignore[
     assert all(r.status == "complete" for r in records.values())
     sources = {str(m["source"]) for m in got["metadatas"]}
     assert sources <= set(records), "chunks whose file the manifest does not know"
+    assert store.keywords.chunk_ids() == set(got["ids"]), "keyword index out of step"
     return sorted(got["ids"]), {s: r.digest for s, r in records.items()}
 
 
-def test_sigkill_during_ingest_then_rerun_equals_a_clean_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigkill_during_ingest_then_rerun_equals_a_clean_run(tmp_path: Path, workers: int) -> None:
     corpus = tmp_path / "corpus"
     _make_corpus(corpus, copies=6)
     clean = load_settings(corpus_dir=corpus, store_dir=tmp_path / "clean")
@@ -51,16 +54,20 @@ def test_sigkill_during_ingest_then_rerun_equals_a_clean_run(tmp_path: Path) -> 
     killed_store = tmp_path / "killed"
     env = {**os.environ, "NEWSQA_CORPUS_DIR": str(corpus), "NEWSQA_STORE_DIR": str(killed_store)}
     rng = random.Random(7)
-    newsqa = [sys.executable, "-m", "qa.cli", "ingest"]
+    newsqa = [sys.executable, "-m", "qa.cli", "ingest", "--workers", str(workers)]
     kill_points = []
     for _ in range(KILLS):
         process = subprocess.Popen(
-            newsqa, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            newsqa,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # the kill takes its worker processes too
         )
         delay = rng.uniform(1.0, 8.0)
         time.sleep(delay)
         if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
             kill_points.append(round(delay, 1))
         process.wait(timeout=60)
     assert kill_points, "every ingest finished before it could be killed"

@@ -1,0 +1,115 @@
+"""The keyword index of a Chroma server's store, kept in that server beside the vectors.
+
+Chroma serves no BM25 outside its cloud ("sparse vector indexing is not enabled in local"),
+so the SQLite keyword index (`index.keywords`) is published into the server as a snapshot:
+a collection `<name>-keywords` holds the file, compressed, in parts of at most 1 MB, and a
+`head` record naming the generation they hold. Each process works on a local copy
+(`<store_dir>/keyword-cache/`), which `sync` replaces whenever the head names another
+generation; one Chroma call per question tells. Writers (ingest, remove) update their
+copy incrementally, as the embedded store does, and `publish` it when they are done: parts
+first, the head last, so a reader sees the old snapshot or the new one, never half of one.
+A writer killed before it published leaves the server's snapshot behind the chunks; the next
+ingest syncs that snapshot and adds what it lacks (`index.store.reconcile_keywords`).
+
+It deliberately does not merge concurrent writers: two ingests into one server at once is
+not supported (it was not before either: both would rewrite the manifest).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import sqlite3
+import zlib
+from pathlib import Path
+from typing import Any
+
+from index.errors import StoreError
+from index.keywords import KeywordIndex
+
+log = logging.getLogger(__name__)
+PART_BYTES = 1_000_000
+HEAD = "head"
+
+
+class SharedKeywordIndex(KeywordIndex):
+    """A `KeywordIndex` whose master copy lives in a Chroma collection (see module doc)."""
+
+    def __init__(self, path: Path, collection: Any) -> None:
+        super().__init__(path)
+        self._collection = collection
+        self.sync()
+
+    def _remote_head(self) -> tuple[int, int]:
+        """(lineage, generation) of the server's snapshot; (0, 0) when it has none."""
+        got = self._collection.get(ids=[HEAD], include=["metadatas"])
+        if not got["ids"]:
+            return 0, 0
+        meta = got["metadatas"][0]
+        return int(meta["lineage"]), int(meta["generation"])
+
+    def sync(self) -> int:
+        """Replace the local copy with the server's snapshot when that is newer, or of another
+        lineage (the server's index was rebuilt); the generation now. A local copy ahead of
+        the server is a writer's unpublished work, and is kept."""
+        lineage, remote = self._remote_head()
+        with self._lock:
+            local = self._meta("generation")
+            if remote == 0 or (lineage == self._meta("lineage") and remote <= local):
+                return local
+            snapshot = self._download(remote)
+            if snapshot is None:  # replaced while we read it: the next question tries again
+                return self._meta("generation")
+            source = sqlite3.connect(":memory:")
+            try:
+                source.deserialize(snapshot)
+                source.backup(self._db)
+            finally:
+                source.close()
+            return self._meta("generation")
+
+    def _download(self, generation: int) -> bytes | None:
+        head = self._collection.get(ids=[HEAD], include=["metadatas"])
+        if not head["ids"] or int(head["metadatas"][0]["generation"]) != generation:
+            return None
+        parts = int(head["metadatas"][0]["parts"])
+        ids = [f"{generation}-{n}" for n in range(parts)]
+        got = self._collection.get(ids=ids, include=["documents"])
+        by_id = dict(zip(got["ids"], got["documents"], strict=True))
+        if set(by_id) != set(ids):
+            return None
+        packed = b"".join(base64.b64decode(by_id[i]) for i in ids)
+        snapshot = bytearray(zlib.decompress(packed))
+        snapshot[18:20] = b"\x01\x01"  # a WAL-mode header cannot be opened in memory
+        return bytes(snapshot)
+
+    def publish(self) -> None:
+        """Upload the local copy as the server's snapshot, if the server's is older."""
+        with self._lock:
+            if self._meta("lineage") == 0:
+                with self._transaction():
+                    self._set("lineage", random.SystemRandom().randrange(1, 2**52))
+            lineage, generation = self._meta("lineage"), self._meta("generation")
+            if (lineage, generation) == self._remote_head():
+                return
+            packed = zlib.compress(self._db.serialize(), 6)
+        pieces = [packed[at : at + PART_BYTES] for at in range(0, len(packed), PART_BYTES)]
+        ids = [f"{generation}-{n}" for n in range(len(pieces))]
+        documents = [base64.b64encode(piece).decode("ascii") for piece in pieces]
+        try:
+            for at in range(0, len(ids), 8):
+                batch = slice(at, at + 8)
+                self._collection.upsert(
+                    ids=ids[batch],
+                    documents=documents[batch],
+                    embeddings=[[1.0]] * len(ids[batch]),
+                )
+            meta = {"lineage": lineage, "generation": generation, "parts": len(ids)}
+            self._collection.upsert(ids=[HEAD], embeddings=[[1.0]], metadatas=[meta])
+        except Exception as exc:
+            raise StoreError(f"cannot publish the keyword index to the server: {exc}") from None
+        old = [i for i in self._collection.get(include=[])["ids"] if i != HEAD and i not in ids]
+        if old:
+            self._collection.delete(ids=old)
+        log.info("published keyword index generation %d (%d parts)", generation, len(ids))

@@ -1,0 +1,87 @@
+"""The keyword index of a store on a `chroma run` server lives in that server: a second
+machine (another store folder, nothing local) answers with the same BM25 hits, sees a removal
+through the server, and a killed writer's unpublished work is made up by the next ingest."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eval.servers import free_port
+from index.ingest import ingest
+from index.settings import Settings, load_settings
+from tests.conftest import BUNDLED_CORPUS
+from tests.test_servers import _start_chroma, _stop
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+QUESTION = "Who is quoted as saying Moscow does not want an eternal war?"
+
+
+@pytest.fixture()
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = _start_chroma(tmp_path / "chroma", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
+def _machine(tmp_path: Path, name: str, corpus: Path, url: str) -> Settings:
+    return load_settings(corpus_dir=corpus, store_dir=tmp_path / name, chroma_url=url)
+
+
+def _bm25(settings: Settings) -> list[tuple[str, float]]:
+    from index.store import open_store
+
+    store = open_store(settings)
+    store.keywords.sync()
+    return store.keywords.bm25_top(QUESTION, 12)
+
+
+def test_a_second_machine_reads_the_keyword_index_from_the_server(
+    tmp_path: Path, chroma_url: str
+) -> None:
+    from index.manage import remove_article
+    from qa.engine import load_engine
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    writer = _machine(tmp_path, "writer", corpus, chroma_url)
+    ingest(writer)
+    reader = _machine(tmp_path, "reader", corpus, chroma_url)
+    assert not (tmp_path / "reader").exists()
+    engine = load_engine(reader)
+    assert engine.keywords.count() == engine.store.chunks.count() > 0
+    assert _bm25(reader) == _bm25(writer)
+    before = engine.keywords.generation()
+
+    gone = sorted(p.name for p in corpus.iterdir())[3]
+    remove_article(writer, gone)
+    engine.refresh_if_changed()
+    assert engine.keywords.generation() > before
+    assert gone not in {cid.split(":")[0] for cid in engine.keywords.chunk_ids()}
+    assert _bm25(reader) == _bm25(writer)
+
+
+def test_an_unpublished_keyword_index_is_made_up_by_the_next_ingest(
+    tmp_path: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer dies after storing chunks but before publishing (publish never runs);
+    the next ingest on another machine adds the missing chunks from the server's store."""
+    from index.keywords_shared import SharedKeywordIndex
+    from index.store import open_store
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    monkeypatch.setattr(SharedKeywordIndex, "publish", lambda self: None)
+    ingest(_machine(tmp_path, "died", corpus, chroma_url))
+    monkeypatch.undo()
+    second = _machine(tmp_path, "second", corpus, chroma_url)
+    report = ingest(second)
+    assert report.chunks_embedded == 0
+    store = open_store(_machine(tmp_path, "third", corpus, chroma_url))
+    assert store.keywords.chunk_ids() == set(store.all_chunk_ids())
