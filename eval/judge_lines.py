@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.calibrate import roc_auc as auc
 from eval.learn_ranker import rows_of
 from index.errors import NewsQAError
 from qa.ranker import shipped_ranker
@@ -69,18 +70,6 @@ class LineJudge:
         with self._lock:
             logits = self._session.run(None, feeds)[0]
         return np.asarray(logits, dtype=np.float32).reshape(-1)
-
-
-def auc(positive: list[float], negative: list[float]) -> float:
-    """Probability that a random positive outscores a random negative (ties count half).
-
-    >>> auc([2.0, 3.0], [1.0]), auc([1.0], [1.0])
-    (1.0, 0.5)
-    """
-    if not positive or not negative:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
-    return wins / (len(positive) * len(negative))
 
 
 def judged(records: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:

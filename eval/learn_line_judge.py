@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.train_set import held_out  # noqa: E402
+from eval.train_set import CHOICE_QUESTION, held_out  # noqa: E402
 from index.sentences import split_sentences  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "train" / "realtimeqa-2020-2022.jsonl"
@@ -47,7 +47,6 @@ NEGATIVES_PER_POSITIVE = 2
 HARD_NEGATIVES = 8
 PAGE_NEGATIVES = 4
 SEED = 13
-_CHOICE_QUESTION = re.compile(r"\b(?:which|what) of the (?:following|these)\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -75,7 +74,7 @@ def build_pairs(out: Path) -> None:
     for line in COLLECTED.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         question = record["question"]
-        if _CHOICE_QUESTION.search(question):
+        if CHOICE_QUESTION.search(question):
             continue
         lines = record["lines"]
         positives = [c for c in lines if c["label"]][:4]
@@ -93,7 +92,7 @@ def build_pairs(out: Path) -> None:
     items = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines() if line]
     for item in items:
         question, answer = item["question"], item["answer"]
-        if _CHOICE_QUESTION.search(question) or not answer:
+        if CHOICE_QUESTION.search(question) or not answer:
             continue
         texts = [item.get("evidence") or ""] + [r.get("text") or "" for r in item["search_results"]]
         sentences = [t[a:b] for t in texts for a, b in split_sentences(t)]
@@ -108,7 +107,7 @@ def build_pairs(out: Path) -> None:
         for s in negatives:
             pairs.append({"id": item["id"], "q": question, "s": s, "y": 0})
     for item in rng.sample(items, min(len(items), 1500)):  # another question's answer line
-        if answer_sentences and not _CHOICE_QUESTION.search(item["question"]):
+        if answer_sentences and not CHOICE_QUESTION.search(item["question"]):
             other = rng.choice(answer_sentences)
             if not holds(other, item["answer"] or "\x00"):
                 pairs.append({"id": item["id"], "q": item["question"], "s": other, "y": 0})

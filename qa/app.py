@@ -270,19 +270,12 @@ def _chat_tab(settings: Settings, articles: Sequence[ArticleEntry]) -> Any:
                     elem_id="newsqa-filter-outlets",
                     scale=3,
                 )
-                since = gr.Textbox(
-                    label="Dated from",
-                    placeholder="YYYY-MM-DD",
-                    elem_id="newsqa-since",
-                    scale=1,
-                    max_lines=1,
-                )
-                until = gr.Textbox(
-                    label="Dated until",
-                    placeholder="YYYY-MM-DD",
-                    elem_id="newsqa-until",
-                    scale=1,
-                    max_lines=1,
+                since, until = (
+                    gr.Textbox(label=label, placeholder="YYYY-MM-DD", elem_id=box, max_lines=1)
+                    for label, box in (
+                        ("Dated from", "newsqa-since"),
+                        ("Dated until", "newsqa-until"),
+                    )
                 )
             with gr.Row():
                 new_chat = gr.Button("New chat", elem_id="newsqa-new", size="sm")
