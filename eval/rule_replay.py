@@ -1,7 +1,7 @@
 """Which of the extractive answer's checks pay for themselves: `python -m eval.rule_replay`.
 
 The checks of `qa.answer.answers_the_kind` (the answer kind of `qa.answer_type.supplies`, and
-the subject, role, counted-noun and verb checks of `line_fits`) decide, after the model has
+the subject, role and counted-noun checks of `line_fits`) decide, after the model has
 written, whether an answer is kept, replaced by another shown line, or refused. They are pure
 functions of the question, the model's text and the shown lines, so they can be measured one
 at a time without running the model again:
@@ -57,7 +57,7 @@ def _kind_off(kind: str) -> Any:
     return mock.patch.object(qa.answer, "supplies", lenient)
 
 
-for _kind in ("person", "name", "proper", "number", "share", "amount", "date", "time"):
+for _kind in ("number", "share"):
     RULES[f"kind check: {_kind}"] = lambda kind=_kind: _kind_off(kind)  # type: ignore[misc]
 
 
@@ -86,18 +86,10 @@ def _no_role() -> Any:
 def _no_count() -> Any:
     import qa.answer
 
-    return mock.patch.object(qa.answer, "counted_terms", lambda question: ([], None))
+    return mock.patch.object(qa.answer, "counted_terms", lambda question: [])
 
 
-@_rule("verb check")
-def _no_verb() -> Any:
-    import qa.answer
-    from qa.answer_type import counted_terms
-
-    return mock.patch.object(qa.answer, "counted_terms", lambda q: (counted_terms(q)[0], None))
-
-
-@_rule("fit checks (subject, role, count, verb)")
+@_rule("fit checks (subject, role, count)")
 def _no_fit() -> Any:
     import qa.answer
 
