@@ -109,6 +109,13 @@ def test_upload_ask_remove_ask(browser: Any, served: tuple[str, Path], tmp_path:
     sources = page.locator("#newsqa-sources").inner_text()
     assert ARTICLE_NAME in sources and "Lake Varnesk ferry resumes" in sources
     page.screenshot(path=str(ARTIFACTS / "corpus-answer-uploaded.png"), full_page=True)
+    dated = _ask(page, "When was the Northern Ledger story published?")
+    assert dated.inner_text().startswith("3 March 2025")
+    assert "Published: 3 March 2025" in page.locator("#newsqa-sources mark").first.inner_text()
+    page.locator("#newsqa-filter-outlets input").click()  # the new outlet is a filter choice
+    assert page.get_by_role("option", name="The Northern Ledger", exact=True).count() == 1
+    page.keyboard.press("Escape")
+    page.screenshot(path=str(ARTIFACTS / "corpus-answer-uploaded-date.png"), full_page=True)
 
     _open_tab(page, "Articles")
     page.locator("#newsqa-remove-choice input").click()
