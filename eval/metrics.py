@@ -206,6 +206,32 @@ def is_verbatim(citation: CitationLike, texts: Mapping[str, str]) -> bool:
     return bool(citation.quote) and text[citation.start : citation.end] == citation.quote
 
 
+_MARKED_SENTENCE = re.compile(r"([^\[\]]+?)((?:\s*\[\d+\])+)\s*(?:[.!?]|$)")
+_NAME_OR_FIGURE = re.compile(r"\b(?:[A-Z][\w’'-]+|\w*\d[\w.,%]*)")
+
+
+def sentence_support(text: str, quotes: Sequence[str]) -> tuple[int, int]:
+    """(sentences whose figures and names all appear in the quotes their markers cite,
+    sentences with markers): an independent check of what an answer's sentences claim,
+    looser than the verifier's (`qa.synthesis.supports`). `quotes[n - 1]` is citation n.
+
+    >>> q = ["Kremlin spokesman Dmitry Peskov said Russia wanted no eternal war."]
+    >>> sentence_support("Dmitry Peskov said so [1]. Lavrov agreed [1].", q)
+    (1, 2)
+    >>> sentence_support("The articles do not answer this question.", q)
+    (0, 0)
+    """
+    supported = marked = 0
+    for claim, markers in _MARKED_SENTENCE.findall(text):
+        numbers = [int(n) for n in re.findall(r"\d+", markers)]
+        cited = " ".join(quotes[n - 1] for n in numbers if 1 <= n <= len(quotes))
+        words = _NAME_OR_FIGURE.findall(claim.strip())
+        found = normalize(cited)
+        marked += 1
+        supported += bool(cited) and all(normalize(w) in found for w in words)
+    return supported, marked
+
+
 @dataclass(frozen=True)
 class CitationScores:
     """Per-answer citation quality; a ratio is None when its denominator is empty."""
@@ -315,6 +341,8 @@ class QuestionResult:
     generated_tokens: int | None
     gold_spans: int = 0  # evidence spans the gold question gives (0: evidence is not scored)
     first_token_s: float | None = None
+    supported_sentences: int = 0  # `sentence_support` of the answer
+    marked_sentences: int = 0
 
     @property
     def answerable(self) -> bool:
@@ -339,6 +367,7 @@ def score_question(
     """Score one system's answer to one gold question; `texts` maps source -> article text."""
     spans = locate_spans(gold.evidence, texts)
     scores = citation_scores(produced.citations, gold.articles, spans, texts)
+    supported, marked = sentence_support(produced.text, [c.quote for c in produced.citations])
     answerable, latency = gold.answerable, produced.latency
     return QuestionResult(
         id=gold.id,
@@ -368,6 +397,8 @@ def score_question(
         generated_tokens=latency.generated_tokens,
         gold_spans=len(spans),
         first_token_s=latency.first_token_s,
+        supported_sentences=supported,
+        marked_sentences=marked,
     )
 
 
@@ -418,6 +449,9 @@ def _citation_summary(results: list[QuestionResult]) -> Summary:
         "verbatim_share": _ratio(sum(r.verbatim_citations for r in results), citations),
         "answers_with_verbatim_quote": _mean(
             float(r.verbatim_citations > 0) for r in not_abstained
+        ),
+        "sentence_support": _ratio(
+            sum(r.supported_sentences for r in results), sum(r.marked_sentences for r in results)
         ),
     }
 

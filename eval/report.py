@@ -43,6 +43,7 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("citation_recall_evidence", "citation recall (evidence)", "share"),
     ("verbatim_share", "citations quoted verbatim", "share"),
     ("answers_with_verbatim_quote", "answers with a verbatim quote", "share"),
+    ("sentence_support", "answer sentences whose names and figures their quotes hold", "share"),
     ("retrieval_p50_s", "retrieval p50", "s"),
     ("retrieval_p95_s", "retrieval p95", "s"),
     ("generation_p50_s", "generation p50", "s"),

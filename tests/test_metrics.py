@@ -224,6 +224,8 @@ def test_score_question_answerable() -> None:
         total_s=1.1,
         generated_tokens=10,
         gold_spans=1,
+        supported_sentences=1,  # "Peskov" is in the quote [1] cites
+        marked_sentences=1,
     )
     assert result.answerable
 
@@ -302,6 +304,8 @@ def test_summarize_worked_example() -> None:
             generation_s=1.0,
             total_s=1.1,
             generated_tokens=10,
+            supported_sentences=1,
+            marked_sentences=2,
         ),
         _result(
             abstained=True,
@@ -361,6 +365,7 @@ def test_summarize_worked_example() -> None:
             "citation_recall_evidence": 0.5,
             "verbatim_share": 2 / 3,  # 2 verbatim of 3 citations
             "answers_with_verbatim_quote": 0.5,  # non-abstained: first yes, last no
+            "sentence_support": 0.5,  # 1 of the 2 marked sentences
             "retrieval_p50_s": 0.25,
             "retrieval_p95_s": 0.385,  # [.1 .2 .3 .4]: 0.3 + 0.85 * 0.1
             "generation_p50_s": 2.0,
