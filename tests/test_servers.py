@@ -4,6 +4,7 @@ OpenAI-compatible server for the hosted LLM, plus servers that fail in the ways 
 from __future__ import annotations
 
 import http.server
+import re
 import subprocess
 import sys
 import threading
@@ -204,6 +205,50 @@ def test_hosted_chat_model_writes_a_verified_cited_answer(bundled_settings) -> N
         assert texts[citation.source][citation.start : citation.end] == citation.quote
     assert refused.abstained and not refused.citations
     forget_engines()
+
+
+def test_the_cli_answers_through_a_hosted_chat_model(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """`newsqa ask` with NEWSQA_LLM=openai: a written answer, every kept sentence checked, its
+    sources quoted with their offsets."""
+    import os
+
+    from qa.models import model_path
+
+    port = free_port()
+    process = _start_llama_server(port, model_path("qwen2.5-coder-0.5b-instruct"))
+    env = {
+        **os.environ,
+        "NEWSQA_LLM": "openai",
+        "NEWSQA_LLM_URL": f"http://127.0.0.1:{port}/v1",
+        "NEWSQA_LLM_MODEL": "qwen2.5-coder-0.5b-instruct",
+        "NEWSQA_LLM_TIMEOUT": "60",
+        "NEWSQA_CORPUS_DIR": str(bundled_settings.corpus_dir),
+        "NEWSQA_STORE_DIR": str(bundled_settings.store_dir),
+    }
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "qa.cli",
+                "ask",
+                "Who said Russia does not want an eternal war?",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+    finally:
+        _stop(process)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Peskov" in out.split("Sources:")[0] and "[1]" in out
+    assert "each sentence checked against the passages it cites" in out
+    texts = {p.name: p.read_text(encoding="utf-8") for p in BUNDLED_CORPUS.iterdir()}
+    for source, start, end, quote in re.findall(r" - (\S+) chars (\d+)-(\d+)\n    \"(.*)\"", out):
+        assert texts[source][int(start) : int(end)] == quote
+    assert re.search(r" chars \d+-\d+\n", out)
 
 
 def test_hosted_chat_model_condenses_a_follow_up(bundled_settings) -> None:  # type: ignore[no-untyped-def]
