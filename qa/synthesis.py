@@ -181,10 +181,16 @@ def supports(claim: str, question: str, passage: Passage) -> bool:
     False
     >>> supports("The Bills.", "Which team is Hamlin on?", p)
     True
+    >>> titled = Passage((Evidence("a", "Reuters: talks", None, None, 0, 9, "No reply came."),))
+    >>> supports("No reply came, Reuters said.", "Did they reply?", titled)  # a title's name
+    False
     """
     where = f"{passage.text} {passage.metadata}"
     where_stems = stems(where)
-    if not has_figures_of(claim, where) or not question_anchors_found(question, passage):
+    # Names and figures must be in the passage's sentences, which are what the citations
+    # quote, not only in its article's title, outlet or date.
+    text_stems = stems(passage.text)
+    if not has_figures_of(claim, passage.text) or not question_anchors_found(question, passage):
         return False
     asked = stems(question)
     new_names = [
@@ -192,7 +198,7 @@ def supports(claim: str, question: str, passage: Passage) -> bool:
         for n in names_in(f"x {claim}")
         if n.lower() not in STOPWORDS and stem(n.lower()) not in asked
     ]
-    if not all(_has_word(n, where_stems) for n in new_names):
+    if not all(_has_word(n, text_stems) for n in new_names):
         return False
     added = added_terms(claim, question)
     if not added:
