@@ -343,6 +343,7 @@ class QuestionResult:
     first_token_s: float | None = None
     supported_sentences: int = 0  # `sentence_support` of the answer
     marked_sentences: int = 0
+    cited_quotes: tuple[str, ...] = ()  # each citation's quote, in citation order
 
     @property
     def answerable(self) -> bool:
@@ -399,6 +400,7 @@ def score_question(
         first_token_s=latency.first_token_s,
         supported_sentences=supported,
         marked_sentences=marked,
+        cited_quotes=tuple(c.quote for c in produced.citations),
     )
 
 

@@ -226,6 +226,7 @@ def test_score_question_answerable() -> None:
         gold_spans=1,
         supported_sentences=1,  # "Peskov" is in the quote [1] cites
         marked_sentences=1,
+        cited_quotes=("Dmitry Peskov", "Andrei"),
     )
     assert result.answerable
 
