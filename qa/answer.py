@@ -242,6 +242,12 @@ def standalone_question(question: str, history: Sequence[tuple[str, str]], engin
 _METADATA_LABELS = {"date": "Published", "outlet": "Outlet", "author": "Author"}
 
 
+def _timings_since(began: float) -> Timings:
+    """Timings of an answer that generated nothing: all of it was retrieval."""
+    spent = time.perf_counter() - began
+    return Timings(spent, 0.0, spent)
+
+
 def metadata_answer(
     asked: str,
     standalone: str,
@@ -254,15 +260,17 @@ def metadata_answer(
     """The date, outlet or author of the article a question names (or else of the best
     evidence sentence's article), quoting the line it was read from (`qa.metadata`)."""
     pool = wanted.named & sources if sources is not None else wanted.named
-    evidence = engine.find_evidence(standalone, sources=pool or sources)
-    timings = Timings(time.perf_counter() - began, 0.0, time.perf_counter() - began)
     if wanted.named and not pool:  # the named articles are outside the filter
-        return _abstained(asked, rewritten, timings)
+        return _abstained(asked, rewritten, _timings_since(began))
+    evidence = engine.find_evidence(standalone, sources=pool or sources)
+    timings = _timings_since(began)
     threshold = engine.settings.min_evidence_score
     if not evidence or not (pool or worth_answering(evidence, threshold=threshold)):
         return _abstained(asked, rewritten, timings)
     source = evidence[0].source
-    record = engine.catalog()[source]
+    record = engine.catalog().get(source)
+    if record is None:  # removed while the question was answered
+        return _abstained(asked, rewritten, timings)
     value = field_value(record, wanted.field)
     what = FIELD_WORDS[wanted.field]
     if value is None:
@@ -277,7 +285,7 @@ def metadata_answer(
     else:
         label = _METADATA_LABELS[wanted.field]
         citation = Citation(1, *about, f"{label}: {value}", 0, 0, from_metadata=True)
-        note = f"the article's {what}, from its page metadata"
+        note = f"the article's {what}, from its metadata"
     shown = spelled_day(value) if wanted.field == "date" else value
     return Final(Answer(asked, f"{shown} [1]", [citation], False, rewritten, (note,), timings))
 

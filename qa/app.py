@@ -124,8 +124,8 @@ def render_source(citation: Citation, turn: int, article_text: str | None) -> st
     found = (
         article_text is not None and article_text[citation.start : citation.end] == citation.quote
     )
-    if citation.from_metadata:  # a value of the page's markup, not a line of its text
-        context = f"<mark>{html.escape(citation.quote)}</mark> (from the page's metadata)"
+    if citation.from_metadata:  # a value of its metadata record, not a line of its text
+        context = f"<mark>{html.escape(citation.quote)}</mark> (from the article's metadata)"
         full = ""
     elif found and article_text is not None:
         context = _highlighted(article_text, citation.start, citation.end, CONTEXT_CHARS)

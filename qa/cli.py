@@ -129,7 +129,9 @@ def format_answer(answer: object) -> str:
     for citation in answer.citations:
         where = ", ".join(x for x in (citation.outlet, citation.date) if x)
         span = (
-            "page metadata" if citation.from_metadata else f"chars {citation.start}-{citation.end}"
+            "article metadata"
+            if citation.from_metadata
+            else f"chars {citation.start}-{citation.end}"
         )
         lines.append(
             f"[{citation.number}] {citation.title or citation.source}"

@@ -55,12 +55,12 @@ def test_a_written_answer_marks_each_verified_sentence_and_lists_the_dropped() -
     assert "verified" not in extractive and "dropped" not in extractive
 
 
-def test_a_metadata_citation_is_labelled_as_the_pages_metadata() -> None:
+def test_a_metadata_citation_is_labelled_as_the_articles_metadata() -> None:
     citation = Citation(
         1, "a.html", "T", "Ledger", "2024-05-24", "Published: 2024-05-24", 0, 0, True
     )
     entry = render_source(citation, 1, "Story text.")
-    assert "<mark>Published: 2024-05-24</mark> (from the page's metadata)" in entry
+    assert "<mark>Published: 2024-05-24</mark> (from the article's metadata)" in entry
     assert "Whole article" not in entry
 
 
