@@ -271,7 +271,7 @@ def _chat_tab(settings: Settings, articles: Sequence[ArticleEntry]) -> Any:
                     scale=3,
                 )
                 since, until = (
-                    gr.Textbox(label=label, placeholder="YYYY-MM-DD", elem_id=box, max_lines=1)
+                    gr.Textbox("", label=label, placeholder="YYYY-MM-DD", elem_id=box, max_lines=1)
                     for label, box in (
                         ("Dated from", "newsqa-since"),
                         ("Dated until", "newsqa-until"),
