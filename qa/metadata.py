@@ -7,7 +7,8 @@ Voice Agency story published?" is answered from that record, not from the story 
 - `metadata_question` says whether a question asks for one of those fields *of a story*:
   the question must ask for a date, outlet or author with publishing words ("when was ...
   published", "which outlet ran ...", "who wrote the article ...") and be about a story (it
-  names a story word such as "story" or "article", an indexed outlet, or a quoted headline).
+  names a story word such as "story" or "article", an indexed outlet, or a quoted headline;
+  not "report", which in the news is as often a document the story is about).
   "On what day did Reuters publish its story, according to The Moscow Times?" is not: Reuters
   is not an outlet of the corpus, so that is a question about what an article reports.
 - `named_sources` finds the articles a question names by outlet or by quoted headline; the
@@ -44,7 +45,7 @@ FIELD_WORDS: dict[Field, str] = {
 }
 
 _STORY = re.compile(
-    r"\b(?:story|stories|article|articles|report|piece|item|column|headline|op-ed|editorial)\b",
+    r"\b(?:story|stories|article|articles|piece|column|headline|op-ed|editorial)\b",
     re.IGNORECASE,
 )
 _WHEN = r"(?:when|on what (?:date|day)|(?:what|which) (?:date|day)|what is the date)"
@@ -142,7 +143,7 @@ def metadata_question(question: str, records: Mapping[str, FileRecord]) -> Metad
             return None  # "when was the study published" asks about the news, not a story
         publisher = _PUBLISHER_BEFORE_STORY.search(question)
         if publisher and publisher.start(1) > 0:
-            return None  # "the Reuters report": a story the articles report on
+            return None  # "the Reuters story": a story the articles report on
     return MetadataQuestion(field, named)
 
 

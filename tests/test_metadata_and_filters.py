@@ -53,7 +53,8 @@ def test_questions_about_a_story_ask_for_its_metadata(question: str, field: str)
     [
         "On what day did Reuters publish its story, according to The Moscow Times?",
         "When was the study on exercise published?",  # no story word: a question about news
-        "When was the Reuters report published?",  # a story the articles report on
+        "When was the Reuters story published?",  # a story the articles report on
+        "When was the report released?",  # a report in the news, not the story
         "Which newspaper published the leaked documents?",
         "Who wrote the letter to the council?",
         "When did the bridge close?",
