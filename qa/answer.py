@@ -54,6 +54,7 @@ from qa.metadata import (
     FIELD_WORDS,
     MetadataQuestion,
     field_value,
+    may_ask_for_metadata,
     metadata_line,
     metadata_question,
     spelled_day,
@@ -331,7 +332,8 @@ def _answer_events(
     rewritten = standalone if standalone != asked else None
     if rewritten:
         yield Rewritten(standalone)
-    if wanted := metadata_question(standalone, engine.catalog()):
+    wanted = may_ask_for_metadata(standalone) and metadata_question(standalone, engine.catalog())
+    if wanted:
         yield metadata_answer(asked, standalone, rewritten, wanted, engine, sources, began)
         return
     # Names of the question that no article mentions do not make it unanswerable (the rest of

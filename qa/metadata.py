@@ -107,6 +107,18 @@ def named_sources(question: str, records: Mapping[str, FileRecord]) -> frozenset
     return frozenset(found)
 
 
+def may_ask_for_metadata(question: str) -> bool:
+    """A cheap first look (no records needed): could the question ask for a story's date,
+    outlet or author? Most questions end here, before the catalog is read.
+
+    >>> may_ask_for_metadata("Who wrote the article?"), may_ask_for_metadata("Who said it?")
+    (True, False)
+    """
+    text = question.strip()
+    patterns = (_AUTHOR, _OUTLET, _DATE_ACTIVE, _DATE_PASSIVE, _DATE_NOUN)
+    return any(p.search(text) for p in patterns)
+
+
 def _asked_field(question: str, records: Mapping[str, FileRecord]) -> Field | None:
     text = question.strip()
     if _AUTHOR.search(text):
