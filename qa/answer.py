@@ -332,8 +332,10 @@ def _answer_events(
     rewritten = standalone if standalone != asked else None
     if rewritten:
         yield Rewritten(standalone)
-    wanted = may_ask_for_metadata(standalone) and metadata_question(standalone, engine.catalog())
-    if wanted:
+    wanted = None
+    if may_ask_for_metadata(standalone):
+        wanted = metadata_question(standalone, engine.catalog())
+    if wanted is not None:
         yield metadata_answer(asked, standalone, rewritten, wanted, engine, sources, began)
         return
     # Names of the question that no article mentions do not make it unanswerable (the rest of
