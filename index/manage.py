@@ -4,8 +4,8 @@
 writes the accepted files into the corpus folder, never over an existing one, and ingests;
 `list_articles` reads the manifest; `remove_article` deletes an article's file and then its
 chunks and manifest record. The corpus folder is the only place written to, and only at its top
-level. A running engine sees each change at its next question: it reloads its keyword side
-when the store's counts change, and serves only chunks whose file has a manifest record, so a
+level. A running engine sees each change at its next question: it follows the keyword index's
+generation, which every change bumps, and serves only chunks whose file has a manifest record, so a
 removed article is never cited again (the web chat also drops its cached engine after a change,
 see `qa.app`).
 
