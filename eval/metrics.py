@@ -24,6 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from qa.lexical import STOPWORDS
+
 _UNIFY = str.maketrans(
     {
         "‘": "'",
@@ -220,12 +222,16 @@ def sentence_support(text: str, quotes: Sequence[str]) -> tuple[int, int]:
     (1, 2)
     >>> sentence_support("The articles do not answer this question.", q)
     (0, 0)
+    >>> sentence_support("The Kremlin spokesman [1].", q), sentence_support("2024 [1].", q)
+    ((1, 1), (0, 1))
     """
     supported = marked = 0
     for claim, markers in _MARKED_SENTENCE.findall(text):
         numbers = [int(n) for n in re.findall(r"\d+", markers)]
         cited = " ".join(quotes[n - 1] for n in numbers if 1 <= n <= len(quotes))
-        words = _NAME_OR_FIGURE.findall(claim.strip())
+        words = [  # "The", "A" and other function words that start a sentence are no names
+            w for w in _NAME_OR_FIGURE.findall(claim.strip()) if w.lower() not in STOPWORDS
+        ]
         found = normalize(cited)
         marked += 1
         supported += bool(cited) and all(normalize(w) in found for w in words)
