@@ -81,6 +81,7 @@ def test_upload_ask_remove_ask(browser: Any, served: tuple[str, Path], tmp_path:
     assert sorted(_table_files(page)) == sorted(p.name for p in BUNDLED_CORPUS.iterdir())
     header = page.locator("#newsqa-articles thead").inner_text()
     assert all(h in header for h in ("Title", "Outlet", "Date", "File", "Chunks"))
+    page.wait_for_selector(".pending", state="detached", timeout=30_000)  # the load's redraw
     page.screenshot(path=str(ARTIFACTS / "corpus-articles-tab.png"), full_page=True)
 
     article = tmp_path / ARTICLE_NAME
