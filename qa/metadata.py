@@ -66,7 +66,8 @@ _OUTLET = re.compile(
 _AUTHOR = re.compile(
     r"^who\s+(?:wrote|authored|penned)\b|\b(?:author|byline|writer)\s+of\b", re.IGNORECASE
 )
-_QUOTED = re.compile(r"[\"“']([^\"”']{8,})[\"”']")
+# A headline in double quotes, or in single quotes that are not an apostrophe ("Putin's").
+_QUOTED = re.compile(r"[\"“]([^\"”]{8,})[\"”]|(?<!\w)['‘]([^'’]{8,})['’](?!\w)")
 _PUBLISHER_BEFORE_STORY = re.compile(
     r"\b((?:[A-Z][\w.&-]*\s+)*[A-Z][\w.&-]*)(?:'s|’s|')?\s+" + _STORY.pattern
 )
@@ -90,6 +91,8 @@ def named_sources(question: str, records: Mapping[str, FileRecord]) -> frozenset
     ['a']
     >>> sorted(named_sources("When was 'Bridge shut today' published?", r))
     ['a']
+    >>> _QUOTED.findall("Who ran Putin's story on Ukraine's war?")  # apostrophes, no quote
+    []
     """
     folded = question.casefold()
     found = {
@@ -97,8 +100,8 @@ def named_sources(question: str, records: Mapping[str, FileRecord]) -> frozenset
         for source, record in records.items()
         if record.outlet and any(_mentions(n, folded) for n in outlet_names(record.outlet))
     }
-    for quoted in _QUOTED.findall(question):
-        words = stems(quoted)
+    for double, single in _QUOTED.findall(question):
+        words = stems(double or single)
         for source, record in records.items():
             if words and record.title:
                 shared = len(words & stems(record.title)) / len(words)
