@@ -370,9 +370,8 @@ class KeywordIndex:
             if sources is not None:
                 scores[~np.isin(live, self._docs_of(sources))] = -1.0
             best, at = topk(scores, k=min(k, n_docs), backend="numpy", sorted=True)
-            kept = [(int(live[i]), float(b)) for i, b in zip(at, best, strict=True) if b >= 0]
-            chosen = [doc for doc, _ in kept]
-            best = np.array([score for _, score in kept], dtype=np.float32)
+            held = best >= 0  # chunks outside `sources` scored -1
+            best, chosen = best[held], [int(live[i]) for i in at[held]]
             if not chosen:
                 return []
             names = dict(

@@ -30,7 +30,6 @@ from llama_index.core.base.llms.types import ChatMessage
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
-    VETO_KINDS,
     Similarity,
     amount_of,
     asked_role,
@@ -132,7 +131,6 @@ def answers_the_kind(
     figure for "how many", ...) from a line that fits the question; else the first shown line
     that does, quoted; else None. See `line_fits`."""
     kind = expected_kind(question)
-    kind = kind if kind in VETO_KINDS else None  # other kinds: any new word (qa.answer_type)
     cited = cited_line(composed, shown)
     claim = MARKER.sub("", composed.text)
     if cited and supplies(question, claim, kind) and line_fits(question, cited, similarity):

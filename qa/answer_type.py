@@ -3,12 +3,11 @@
 A "who" question needs a name or a role that the question does not already contain; "how
 many" needs a figure the question lacks; "when" needs a time expression; "what date" needs a
 calendar date. `supplies` says whether a text gives that; the learned ranker (`qa.ranker`)
-weighs it as a feature for every kind. As a veto before answering (`qa.answer`), only the
-kinds whose check pays for itself on outside news are used, `VETO_KINDS`: measured one at a
-time with `eval.rule_replay` on outside-dev, the "how many" and "what share" checks each
-caught a wrong answer and cost none; the name, date, time and amount checks caught none (the
-"which country" and "what is the name" ones each refused a right answer), so they no longer
-veto. These are generic rules about English questions, not rules about any corpus.
+weighs it as a feature, and `qa.answer` uses it as a veto before answering, for every kind.
+(`eval.rule_replay` measured on outside-dev that only the "how many" and "what share" vetoes
+caught a wrong answer; the name, date, time and amount vetoes caught none, and two refused a
+right answer. Lifting those vetoes is measured but not in effect: see the README.) These
+are generic rules about English questions, not rules about any corpus.
 
 >>> expected_kind("How many civilians were evacuated?"), expected_kind("Who said it?")
 ('number', 'person')
@@ -30,7 +29,6 @@ from qa.absence import initials
 from qa.lexical import STOPWORDS, content_terms, stem, words
 
 Kind = Literal["person", "name", "proper", "number", "share", "amount", "date", "time"]
-VETO_KINDS: frozenset[Kind] = frozenset({"number", "share"})  # see the module doc
 
 _MONTHS = (
     "january february march april may june july august september october november december"
