@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from unittest import mock
 
 import numpy as np
@@ -57,8 +57,16 @@ def _kind_off(kind: str) -> Any:
     return mock.patch.object(qa.answer, "supplies", lenient)
 
 
-for _kind in ("number", "share"):
+for _kind in ("number", "share"):  # `qa.answer.VETO_KINDS`
     RULES[f"kind check: {_kind}"] = lambda kind=_kind: _kind_off(kind)  # type: ignore[misc]
+
+
+@_rule("every kind vetoes (before this check was narrowed)")
+def _every_kind() -> Any:
+    import qa.answer
+    from qa.answer_type import Kind
+
+    return mock.patch.object(qa.answer, "VETO_KINDS", frozenset(get_args(Kind)))
 
 
 @_rule("kind check: all kinds")

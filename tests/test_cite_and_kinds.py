@@ -174,3 +174,21 @@ def test_a_hosted_rewrite_that_is_no_question_falls_back_to_the_rule() -> None:
     )
     for junk in ("", "Dmitry Peskov [1]", "x" * 900):
         assert condensed(junk, "What else did he say?", history) == rule
+
+
+def test_only_the_kinds_that_pay_on_outside_news_veto_an_answer() -> None:
+    import numpy as np
+
+    from qa.answer import VETO_KINDS, answers_the_kind
+
+    def unrelated(terms: list[str], text_words: list[str]) -> np.ndarray:
+        return np.zeros((len(terms), len(text_words)))
+
+    crowd = Evidence("a.txt", "T", None, None, 0, 40, "The crowd cheered as the final ended.", 1.0)
+    # "who": the line names nobody, yet the person veto is lifted (it stopped no wrong
+    # answer on outside news), so the model's cited line stands
+    drafted = compose_answer("the crowd [1]", [crowd])
+    assert answers_the_kind("Who won the final?", drafted, [crowd], unrelated) == drafted
+    # "how many": a figure is still required, and no shown line gives one
+    assert answers_the_kind("How many fans came?", drafted, [crowd], unrelated) is None
+    assert VETO_KINDS == {"number", "share"}
