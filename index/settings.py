@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     passages: int = Field(
         4, description="Sentence windows an instruct model reads per question.", ge=1, le=12
     )
+    sure_line: float = Field(
+        0.5,
+        description="Extractive mode: when the learned ranker gives its first line at least "
+        "this probability (softmax over the question's candidate sentences), that line is "
+        "the answer and no model runs; 1 asks the model every time. 0.5: the line is likelier "
+        "than all the others together.",
+        ge=0.0,
+        le=1.0,
+    )
     max_answer_tokens: int = Field(64, description="Longest generated answer.", ge=8, le=1024)
     max_question_chars: int = Field(2000, description="Longer questions are refused.", ge=10)
     auth: str | None = Field(None, description="user:password for the web chat login.")

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 from llama_index.core.base.llms.types import ChatMessage
 
 from index.errors import QuestionError
@@ -62,6 +63,7 @@ from qa.metadata import (
 from qa.prompts import (
     STOP,
     build_answer_prompt,
+    build_choice_messages,
     build_condense_messages,
     build_synthesis_messages,
 )
@@ -71,6 +73,7 @@ from qa.types import Answer, AnswerEvent, Citation, Evidence, Final, Rewritten, 
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 EVIDENCE_SHOWN = 3
+CHOICE_SHOWN = 4  # lines an instruct model chooses among (extractive mode)
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
@@ -149,6 +152,25 @@ def gives_what_is_asked(question: str, text: str, kind: Kind | None) -> bool:
     if kind in VETO_KINDS:
         return supplies(question, text, kind)
     return bool(set(words(text)) - set(words(question)))
+
+
+def first_line_is_sure(first: Evidence, sentences: Sequence[Evidence], sure_line: float) -> bool:
+    """Whether `first`, the line that would be answered with, is likely enough to be the
+    answer without a model: the learned ranker's softmax probability of it, over every
+    candidate sentence, is at least `sure_line` (never when `sure_line` is 1, or when the
+    ranker did not score the lines).
+
+    >>> line = Evidence("a.txt", None, None, None, 0, 1, "x", rank_score=3.0)
+    >>> first_line_is_sure(line, [line, replace(line, rank_score=0.0)], 0.5)
+    True
+    >>> first_line_is_sure(line, [line, line, line], 0.5)
+    False
+    """
+    scores = np.array([s.rank_score for s in sentences])
+    if sure_line >= 1.0 or not scores.any():
+        return False
+    weights = np.exp(scores - scores.max())
+    return bool(np.exp(first.rank_score - scores.max()) / weights.sum() >= sure_line)
 
 
 def answers_the_kind(
@@ -382,10 +404,22 @@ def _answer_events(
             asked, standalone, rewritten, evidence, sentences, engine, began, retrieved, missing
         )
         return
-    shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= evidence[0].score - EVIDENCE_MARGIN]
-    prompt = build_answer_prompt(standalone, [e.text for e in shown])
     generation = Generation()
-    yield from generation.stream(engine, prompt, stop=STOP, began=began)
+    if settings.instruct_model:  # a chat model chooses among more lines: it reads them all
+        shown = evidence[:CHOICE_SHOWN]
+        prompt: str | list[ChatMessage] = [
+            ChatMessage(role=role, content=content)
+            for role, content in build_choice_messages(standalone, [e.text for e in shown])
+        ]
+        stop: list[str] = []
+    else:
+        best = evidence[0].score
+        shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= best - EVIDENCE_MARGIN]
+        prompt, stop = build_answer_prompt(standalone, [e.text for e in shown]), STOP
+    if first_line_is_sure(evidence[0], sentences, settings.sure_line):
+        generation.text, generation.done = "[1]", time.perf_counter()  # no model runs
+    else:
+        yield from generation.stream(engine, prompt, stop=stop, began=began)
     timings = generation.timings(began, retrieved)
     composed = answers_the_kind(
         standalone,

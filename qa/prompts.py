@@ -31,10 +31,45 @@ def build_answer_prompt(question: str, sentences: list[str]) -> str:
     return ANSWER_EXAMPLE + ANSWER_TEMPLATE.format(context=context, question=question.strip())
 
 
+NOT_STATED = "Not stated"
+# Choice: an instruct model in the extractive mode is asked, in chat form, which numbered
+# sentence answers; its reply ("<answer> [n]") is parsed like the base model's completion, and
+# the answer is line n, quoted. Rewording costs nothing here: only the line number is used.
+CHOICE_SYSTEM = (
+    "You answer questions about news using only the numbered sentences given. Reply with the "
+    "answer in a few words copied from one sentence, then that sentence's number in brackets. "
+    f"If no sentence answers the question, reply only: {NOT_STATED}."
+)
+CHOICE_USER = "Sentences:\n{sentences}\n\nQuestion: {question}"
+CHOICE_EXAMPLE = (
+    (
+        "user",
+        CHOICE_USER.format(
+            sentences="[1] The council approved the budget on Tuesday.\n[2] Mayor Ann Lee said "
+            "the new bridge will open in March 2022, two months late.\n[3] The bridge cost 40 "
+            "million dollars.",
+            question="When will the bridge open?",
+        ),
+    ),
+    ("assistant", "In March 2022 [2]"),
+)
+
+
+def build_choice_messages(question: str, sentences: list[str]) -> list[tuple[str, str]]:
+    """(role, content) pairs for an instruct model choosing the line that answers: the fixed
+    system message and worked example first (a local model's prompt cache reuses them).
+
+    >>> build_choice_messages("Who?", ["A said B."])[-1][1].splitlines()
+    ['Sentences:', '[1] A said B.', '', 'Question: Who?']
+    """
+    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
+    user = CHOICE_USER.format(sentences=numbered, question=question.strip())
+    return [("system", CHOICE_SYSTEM), *CHOICE_EXAMPLE, ("user", user)]
+
+
 # Synthesis: an instruct model reads numbered passages (sentence windows with their article's
 # title, outlet and date) and writes a short answer whose every sentence ends with [n]
 # markers, or the refusal below. `qa.synthesis` verifies every sentence it writes.
-NOT_STATED = "Not stated"
 SYNTHESIS_SYSTEM = (
     "You answer questions about news articles using only the numbered passages given. "
     "Write the answer itself in a few words copied from a passage, then the passage number "

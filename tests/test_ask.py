@@ -122,3 +122,31 @@ def test_a_fact_only_in_page_furniture_stays_searchable(bundled_settings) -> Non
     )
     furniture = [e for e in evidence if e.furniture]
     assert any("foreign agent" in e.text for e in furniture)
+
+
+ETERNAL_WAR = 'Who said that Moscow does not want an "eternal war"?'
+
+
+def test_a_local_instruct_model_chooses_the_line_in_the_extractive_mode(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    settings = bundled_settings.model_copy(
+        update={
+            "local_model": "qwen2.5-coder-0.5b-instruct",  # `make dev` installs it
+            "answer_mode": "extractive",
+            "sure_line": 1.0,  # the model always runs
+        }
+    )
+    answer = ask(ETERNAL_WAR, settings=settings)
+    assert answer.timings is not None and answer.timings.generated_tokens > 0
+    assert not answer.abstained and "Peskov" in answer.text
+    _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
+
+
+def test_a_sure_first_line_is_answered_without_running_the_model(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    sure = bundled_settings.model_copy(update={"sure_line": 0.0})  # every first line is sure
+    answer = ask(ETERNAL_WAR, settings=sure)
+    assert answer.timings is not None and answer.timings.generated_tokens == 0
+    assert not answer.abstained and "Peskov" in answer.text
+    _assert_quotes_verbatim(answer, bundled_settings.corpus_dir)
+    never = bundled_settings.model_copy(update={"sure_line": 1.0})
+    asked = ask(ETERNAL_WAR, settings=never)
+    assert asked.timings is not None and asked.timings.generated_tokens > 0

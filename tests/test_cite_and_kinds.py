@@ -191,4 +191,4 @@ def test_only_the_kinds_that_pay_on_outside_news_veto_an_answer() -> None:
     assert answers_the_kind("Who won the final?", drafted, [crowd], unrelated) == drafted
     # "how many": a figure is still required, and no shown line gives one
     assert answers_the_kind("How many fans came?", drafted, [crowd], unrelated) is None
-    assert VETO_KINDS == {"number", "share"}
+    assert {"number", "share"} == VETO_KINDS
