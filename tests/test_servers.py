@@ -147,6 +147,7 @@ def test_hosted_llm_streams_and_recovers_after_an_outage(bundled_settings, tmp_p
             "llm_api": "completions",  # a base model: plain completions, extractive answers
             "llm_url": f"http://127.0.0.1:{port}/v1",
             "llm_timeout": 20.0,
+            "sure_line": 1.0,  # the model runs for every question, even a sure one
         }
     )
     assert not settings.synthesis
