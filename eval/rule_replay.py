@@ -16,7 +16,9 @@ at a time without running the model again:
    ones.
 
 The replay leaves out the disagreement note (`with_disagreements`), which only adds other
-articles' figures to an answer already kept; it changes no refusal.
+articles' figures to an answer already kept; it changes no refusal. `collect` always runs
+the base model's completion over the shown lines, as `NEWSQA_SURE_LINE=1` does: the checks
+see what the model chose even where the pipeline would answer a sure first line unasked.
 """
 
 from __future__ import annotations
