@@ -49,7 +49,7 @@ from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
 from qa.filters import ArticleFilter, filter_note, filtered_sources, make_filter
-from qa.lexical import stems, words
+from qa.lexical import stems
 from qa.llm import stream_text
 from qa.metadata import (
     FIELD_WORDS,
@@ -139,8 +139,8 @@ VETO_KINDS: frozenset[Kind] = frozenset({"number", "share"})
 
 
 def gives_what_is_asked(question: str, text: str, kind: Kind | None) -> bool:
-    """Whether `text` passes the answer-kind check: `supplies` for a kind of `VETO_KINDS`,
-    else any word the question does not have.
+    """Whether `text` passes the answer-kind check: `supplies` of the kind for a kind of
+    `VETO_KINDS`, else `supplies` of no kind in particular (any word the question lacks).
 
     >>> gives_what_is_asked("How many were hurt?", "Many were hurt badly", "number")
     False
@@ -149,9 +149,7 @@ def gives_what_is_asked(question: str, text: str, kind: Kind | None) -> bool:
     >>> gives_what_is_asked("Who won?", "Won", "person")
     False
     """
-    if kind in VETO_KINDS:
-        return supplies(question, text, kind)
-    return bool(set(words(text)) - set(words(question)))
+    return supplies(question, text, kind if kind in VETO_KINDS else None)
 
 
 def chooser_declined(reply: str) -> bool:

@@ -19,6 +19,7 @@ False
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -129,10 +130,23 @@ def _new_words(question: str, text: str) -> set[str]:
     return set(words(text)) - set(words(question))
 
 
-def supplies(question: str, text: str, kind: Kind | None = None) -> bool:
+class _FromQuestion(enum.Enum):
+    KIND = "the question's own kind"
+
+
+def supplies(
+    question: str, text: str, kind: Kind | _FromQuestion | None = _FromQuestion.KIND
+) -> bool:
     """Whether `text` gives the kind of answer `question` asks for, beyond the question's
-    own words. True when the question asks for no particular kind."""
-    kind = kind or expected_kind(question)
+    own words (`kind`: the kind to check, None for none in particular, which any new word
+    gives; by default the question's `expected_kind`).
+
+    >>> rained = "it rained and they won"
+    >>> supplies("Who won?", rained), supplies("Who won?", rained, None)
+    (False, True)
+    """
+    if kind is _FromQuestion.KIND:
+        kind = expected_kind(question)
     new = _new_words(question, text)
     question_words = set(words(question))
     new_names = [n for n in names(text) if not set(words(n)) & question_words]
