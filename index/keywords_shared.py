@@ -5,11 +5,13 @@ so the SQLite keyword index (`index.keywords`) is published into the server as a
 a collection `<name>-keywords` holds the file, compressed, in parts of at most 1 MB, and a
 `head` record naming the generation they hold. Each process works on a local copy
 (`<store_dir>/keyword-cache/`), which `sync` replaces whenever the head names another
-generation; one Chroma call per question tells. Writers (ingest, remove) update their
-copy incrementally, as the embedded store does, and `publish` it when they are done: parts
-first, the head last, so a reader sees the old snapshot or the new one, never half of one.
-A writer killed before it published leaves the server's snapshot behind the chunks; the next
-ingest syncs that snapshot and adds what it lacks (`index.store.reconcile_keywords`).
+generation; one Chroma call per question tells. The snapshot is fetched a few parts at a
+time and decompressed to a file as it comes, so a process's memory does not grow with the
+index. Writers (ingest, remove) update their copy incrementally, as the embedded store
+does, and `publish` it when they are done: parts first, the head last, so a reader sees the
+old snapshot or the new one, never half of one. A writer killed before it published leaves
+the server's snapshot behind the chunks; the next ingest syncs that snapshot and adds what
+it lacks (`index.store.reconcile_keywords`).
 
 It deliberately does not merge concurrent writers: two ingests into one server at once is
 not supported (it was not before either: both would rewrite the manifest).
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import random
 import sqlite3
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +34,7 @@ from index.keywords import KeywordIndex
 
 log = logging.getLogger(__name__)
 PART_BYTES = 1_000_000
+PARTS_PER_REQUEST = 8  # parts fetched at once when a snapshot is downloaded
 HEAD = "head"
 
 
@@ -58,31 +63,48 @@ class SharedKeywordIndex(KeywordIndex):
             local = self._meta("generation")
             if remote == 0 or (lineage == self._meta("lineage") and remote <= local):
                 return local
-            snapshot = self._download(remote)
-            if snapshot is None:  # replaced while we read it: the next question tries again
-                return self._meta("generation")
-            source = sqlite3.connect(":memory:")
+            incoming = self.path.with_name(f"{self.path.name}.incoming-{os.getpid()}")
             try:
-                source.deserialize(snapshot)
-                source.backup(self._db)
+                if not self._download(remote, incoming):
+                    return local  # replaced while we read it: the next question tries again
+                source = sqlite3.connect(incoming)
+                try:
+                    source.backup(self._db)
+                finally:
+                    source.close()
             finally:
-                source.close()
+                incoming.unlink(missing_ok=True)
             return self._meta("generation")
 
-    def _download(self, generation: int) -> bytes | None:
+    def _download(self, generation: int, target: Path) -> bool:
+        """Write the server's snapshot of `generation` to `target`, a few parts at a time,
+        decompressed as they come (memory stays at a few parts whatever the index's size);
+        False when the server no longer holds that generation."""
         head = self._collection.get(ids=[HEAD], include=["metadatas"])
         if not head["ids"] or int(head["metadatas"][0]["generation"]) != generation:
-            return None
-        parts = int(head["metadatas"][0]["parts"])
-        ids = [f"{generation}-{n}" for n in range(parts)]
-        got = self._collection.get(ids=ids, include=["documents"])
+            return False
+        ids = [f"{generation}-{n}" for n in range(int(head["metadatas"][0]["parts"]))]
+        batches = [ids[at : at + PARTS_PER_REQUEST] for at in range(0, len(ids), PARTS_PER_REQUEST)]
+        unpack = zlib.decompressobj()
+        # the next batch is fetched while this one is decompressed and written
+        with target.open("wb") as sink, ThreadPoolExecutor(max_workers=1) as fetcher:
+            fetching = [fetcher.submit(self._parts, batch) for batch in batches[:1]]
+            for number in range(len(batches)):
+                got = fetching[number].result()
+                if number + 1 < len(batches):
+                    fetching.append(fetcher.submit(self._parts, batches[number + 1]))
+                if got is None:
+                    return False
+                for document in got:
+                    sink.write(unpack.decompress(base64.b64decode(document)))
+            sink.write(unpack.flush())
+        return unpack.eof
+
+    def _parts(self, wanted: list[str]) -> list[str] | None:
+        """The documents of the parts `wanted`, in that order; None when one is missing."""
+        got = self._collection.get(ids=wanted, include=["documents"])
         by_id = dict(zip(got["ids"], got["documents"], strict=True))
-        if set(by_id) != set(ids):
-            return None
-        packed = b"".join(base64.b64decode(by_id[i]) for i in ids)
-        snapshot = bytearray(zlib.decompress(packed))
-        snapshot[18:20] = b"\x01\x01"  # a WAL-mode header cannot be opened in memory
-        return bytes(snapshot)
+        return [by_id[part] for part in wanted] if set(by_id) == set(wanted) else None
 
     def publish(self) -> None:
         """Upload the local copy as the server's snapshot, if the server's is older."""
@@ -98,8 +120,8 @@ class SharedKeywordIndex(KeywordIndex):
         ids = [f"{generation}-{n}" for n in range(len(pieces))]
         documents = [base64.b64encode(piece).decode("ascii") for piece in pieces]
         try:
-            for at in range(0, len(ids), 8):
-                batch = slice(at, at + 8)
+            for at in range(0, len(ids), PARTS_PER_REQUEST):
+                batch = slice(at, at + PARTS_PER_REQUEST)
                 self._collection.upsert(
                     ids=ids[batch],
                     documents=documents[batch],

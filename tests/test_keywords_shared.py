@@ -85,3 +85,26 @@ def test_an_unpublished_keyword_index_is_made_up_by_the_next_ingest(
     assert report.chunks_embedded == 0
     store = open_store(_machine(tmp_path, "third", corpus, chroma_url))
     assert store.keywords.chunk_ids() == set(store.all_chunk_ids())
+
+
+def test_a_snapshot_of_many_parts_is_fetched_in_batches_and_leaves_no_file_behind(
+    tmp_path: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts of 4 kB make the bundled index's snapshot span many requests of
+    `PARTS_PER_REQUEST` parts; the reader's copy gives the writer's BM25 hits and only the
+    copy itself stays in the cache folder."""
+    from index import keywords_shared
+    from index.store import open_store
+
+    monkeypatch.setattr(keywords_shared, "PART_BYTES", 4096)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    writer = _machine(tmp_path, "writer", corpus, chroma_url)
+    ingest(writer)
+    collection = open_store(writer).keywords._collection  # type: ignore[attr-defined]
+    head = collection.get(ids=[keywords_shared.HEAD], include=["metadatas"])
+    assert int(head["metadatas"][0]["parts"]) > 2 * keywords_shared.PARTS_PER_REQUEST
+    reader = _machine(tmp_path, "reader", corpus, chroma_url)
+    assert _bm25(reader) == _bm25(writer)
+    cached = {p.name for p in (tmp_path / "reader" / "keyword-cache").iterdir()}
+    assert not [name for name in cached if ".incoming" in name], cached
