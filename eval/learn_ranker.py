@@ -61,7 +61,7 @@ def collect(corpus: Path, questions: Path, out: Path) -> None:
             record = {
                 "id": gold.id,
                 "question": gold.question,
-                "answerable": gold.kind == "answerable",
+                "answerable": gold.answerable,
                 "absent": bool(engine.absent_entities(gold.question)),
                 "lines": [
                     {

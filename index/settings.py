@@ -111,6 +111,22 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
     )
+    unsure_line: float = Field(
+        0.25,
+        description="Extractive mode: when the learned ranker gives its first line less than "
+        "this probability and no evidence sentence scores NEWSQA_SURE_EVIDENCE_SCORE, the "
+        "question is refused instead of answered with a guess; 0 turns this off. 0.25 was "
+        "chosen on outside news (python -m eval.unsure_answers).",
+        ge=0.0,
+        le=1.0,
+    )
+    sure_evidence_score: float = Field(
+        1.0,
+        description="Evidence score (cosine plus word overlap) at which a question is "
+        "answered however unsure the ranker is of its first line (see NEWSQA_UNSURE_LINE).",
+        ge=-1.0,
+        le=3.0,
+    )
     max_answer_tokens: int = Field(64, description="Longest generated answer.", ge=8, le=1024)
     max_question_chars: int = Field(2000, description="Longer questions are refused.", ge=10)
     auth: str | None = Field(None, description="user:password for the web chat login.")

@@ -162,11 +162,26 @@ def chooser_declined(reply: str) -> bool:
     return is_refusal(reply) and not MARKER.search(reply)
 
 
+def first_line_probability(first: Evidence, sentences: Sequence[Evidence]) -> float | None:
+    """The learned ranker's softmax probability of `first` over every candidate sentence;
+    None when the ranker did not score the lines.
+
+    >>> line = Evidence("a.txt", None, None, None, 0, 1, "x", rank_score=3.0)
+    >>> round(first_line_probability(line, [line, replace(line, rank_score=0.0)]), 3)
+    0.953
+    >>> first_line_probability(replace(line, rank_score=0.0), [replace(line, rank_score=0.0)])
+    """
+    scores = np.array([s.rank_score for s in sentences])
+    if not scores.any():
+        return None
+    weights = np.exp(scores - scores.max())
+    return float(np.exp(first.rank_score - scores.max()) / weights.sum())
+
+
 def first_line_is_sure(first: Evidence, sentences: Sequence[Evidence], sure_line: float) -> bool:
     """Whether `first`, the line that would be answered with, is likely enough to be the
-    answer without a model: the learned ranker's softmax probability of it, over every
-    candidate sentence, is at least `sure_line` (never when `sure_line` is 1, or when the
-    ranker did not score the lines).
+    answer without a model: its `first_line_probability` is at least `sure_line` (never when
+    `sure_line` is 1, or when the ranker did not score the lines).
 
     >>> line = Evidence("a.txt", None, None, None, 0, 1, "x", rank_score=3.0)
     >>> first_line_is_sure(line, [line, replace(line, rank_score=0.0)], 0.5)
@@ -174,11 +189,30 @@ def first_line_is_sure(first: Evidence, sentences: Sequence[Evidence], sure_line
     >>> first_line_is_sure(line, [line, line, line], 0.5)
     False
     """
-    scores = np.array([s.rank_score for s in sentences])
-    if sure_line >= 1.0 or not scores.any():
+    probability = first_line_probability(first, sentences)
+    return sure_line < 1.0 and probability is not None and probability >= sure_line
+
+
+def too_unsure_to_answer(
+    first: Evidence, sentences: Sequence[Evidence], *, unsure_line: float, sure_score: float
+) -> bool:
+    """Whether a question that passed the gate is still refused: the learned ranker gives
+    its first line a probability below `unsure_line` and no sentence's evidence score reaches
+    `sure_score`. Neither the ranker nor the evidence says which line answers, and on outside
+    news such answers are mostly wrong (`Settings.unsure_line`, `eval.unsure_answers`).
+
+    >>> line = Evidence("a.txt", None, None, None, 0, 1, "x", score=0.9, rank_score=1.0)
+    >>> too_unsure_to_answer(line, [line] * 4, unsure_line=0.35, sure_score=1.0)
+    True
+    >>> too_unsure_to_answer(line, [line] * 4, unsure_line=0.2, sure_score=1.0)
+    False
+    >>> too_unsure_to_answer(replace(line, score=1.1), [line] * 4, unsure_line=0.35, sure_score=1.0)
+    False
+    """
+    probability = first_line_probability(first, sentences)
+    if probability is None or probability >= unsure_line:
         return False
-    weights = np.exp(scores - scores.max())
-    return bool(np.exp(first.rank_score - scores.max()) / weights.sum() >= sure_line)
+    return max(s.score for s in (first, *sentences)) < sure_score
 
 
 def answers_the_kind(
@@ -411,6 +445,15 @@ def _answer_events(
         yield from _synthesized(
             asked, standalone, rewritten, evidence, sentences, engine, began, retrieved, missing
         )
+        return
+    if too_unsure_to_answer(
+        evidence[0],
+        sentences,
+        unsure_line=settings.unsure_line,
+        sure_score=settings.sure_evidence_score,
+    ):
+        timings = Timings(retrieved - began, 0.0, retrieved - began)
+        yield _abstained(asked, rewritten, timings, missing)
         return
     generation = Generation()
     if settings.instruct_model:  # a chat model chooses among more lines: it reads them all

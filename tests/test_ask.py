@@ -150,3 +150,23 @@ def test_a_sure_first_line_is_answered_without_running_the_model(bundled_setting
     never = bundled_settings.model_copy(update={"sure_line": 1.0})
     asked = ask(ETERNAL_WAR, settings=never)
     assert asked.timings is not None and asked.timings.generated_tokens > 0
+
+
+def test_an_unsure_first_line_with_weak_evidence_is_refused_not_guessed(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """With `unsure_line` 1 every first line is unsure, so a question whose best evidence
+    score is under `sure_evidence_score` is refused without the model; one above it, or with
+    the check off (`unsure_line` 0), is answered."""
+    from qa.engine import get_engine
+
+    best = max(e.score for e in get_engine(bundled_settings).find_evidence(ETERNAL_WAR))
+    weak = bundled_settings.model_copy(
+        update={"unsure_line": 1.0, "sure_evidence_score": best + 0.01}
+    )
+    refused = ask(ETERNAL_WAR, settings=weak)
+    assert refused.abstained and not refused.citations
+    assert refused.timings is not None and refused.timings.generated_tokens == 0
+    strong = weak.model_copy(update={"sure_evidence_score": best})
+    assert not ask(ETERNAL_WAR, settings=strong).abstained
+    off = weak.model_copy(update={"unsure_line": 0.0})
+    answered = ask(ETERNAL_WAR, settings=off)
+    assert not answered.abstained and "Peskov" in answered.text
