@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.calibrate import roc_auc
 from eval.learn_ranker import load_collected, rows_of
 from qa.ranker import shipped_ranker
 
@@ -47,16 +48,6 @@ def judge_prompt(question: str, sentences: Sequence[str]) -> str:
         f"<|im_start|>system\n{JUDGE_SYSTEM}<|im_end|>\n"
         f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
     )
-
-
-def roc_auc(positive: Sequence[float], negative: Sequence[float]) -> float:
-    """Probability that a positive scores above a negative (ties count half).
-
-    >>> roc_auc([3.0, 2.0], [1.0, 2.0])
-    0.875
-    """
-    wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
-    return wins / (len(positive) * len(negative))
 
 
 def collect(args: argparse.Namespace) -> None:
