@@ -21,9 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from eval.learn_ranker import load_collected, rows_of
+from eval.learn_ranker import load_collected, shown_by_ranker
 from qa.prompts import NOT_STATED, build_choice_messages
 from qa.ranker import shipped_ranker
 
@@ -44,13 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = []
     with Path(args.out).open("w", encoding="utf-8") as sink:
         for record in load_collected(Path(args.candidates))[: args.limit]:
-            rows, labels, _ = rows_of(record, 12)
-            kept = [c for c in record["lines"] if c["chunk_rank"] < 12]
-            if not kept:
+            lines = shown_by_ranker(record, ranker, args.lines)
+            if lines is None:
                 continue
-            order = np.argsort(-ranker.scores(rows))[: args.lines]
-            shown = [kept[i]["text"] for i in order]
-            shown_labels = [bool(labels[i]) for i in order]
+            shown, shown_labels = lines.texts, lines.labels
             messages = [
                 {"role": role, "content": content}
                 for role, content in build_choice_messages(record["question"], shown)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from eval.calibrate import roc_auc
-from eval.learn_ranker import load_collected, rows_of
+from eval.learn_ranker import load_collected, shown_by_ranker
 from qa.ranker import shipped_ranker
 
 JUDGE_SYSTEM = (
@@ -61,12 +61,10 @@ def collect(args: argparse.Namespace) -> None:
     seconds = []
     with Path(args.out).open("w", encoding="utf-8") as sink:
         for record in load_collected(Path(args.candidates))[: args.limit]:
-            rows, labels, hand = rows_of(record, 12)
-            kept = [c for c in record["lines"] if c["chunk_rank"] < 12]
-            if not kept:
+            lines = shown_by_ranker(record, ranker, args.lines)
+            if lines is None:
                 continue
-            order = np.argsort(-ranker.scores(rows))[: args.lines]
-            prompt = judge_prompt(record["question"], [kept[i]["text"] for i in order])
+            prompt = judge_prompt(record["question"], lines.texts)
             began = time.perf_counter()
             tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
             llm.reset()
@@ -79,8 +77,8 @@ def collect(args: argparse.Namespace) -> None:
             line = {
                 "id": record["id"],
                 "answerable": record["answerable"],
-                "reachable": bool(labels[order].any()),
-                "gate": float(hand.max()),
+                "reachable": any(lines.labels),
+                "gate": lines.best_hand_score,
                 "judge": float(log_probs[yes] - log_probs[no]),
                 "p_yes_or_no": float(np.exp(log_probs[yes]) + np.exp(log_probs[no])),
                 "s": seconds[-1],

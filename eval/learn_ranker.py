@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,30 @@ def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
     rows = feature_rows(record["question"], lines, [c["chunk_rank"] for c in kept])
     hand = np.array([c["score"] for c in kept])
     return rows, np.array([c["label"] for c in kept], dtype=np.float64), hand
+
+
+@dataclass(frozen=True)
+class ShownLines:
+    """The candidates a model would be shown for one question: the shipped ranker's best."""
+
+    texts: list[str]
+    labels: list[bool]  # does each hold the answer string
+    best_hand_score: float  # the best hand-weighted score of every candidate (the gate's)
+
+
+def shown_by_ranker(
+    record: dict[str, Any], ranker: Ranker, count: int, top_k: int = 12
+) -> ShownLines | None:
+    """The `count` best candidates of a collected question's first `top_k` chunks by `ranker`;
+    None when it has none."""
+    rows, labels, hand = rows_of(record, top_k)
+    kept = [c for c in record["lines"] if c["chunk_rank"] < top_k]
+    if not kept:
+        return None
+    order = np.argsort(-ranker.scores(rows))[:count]
+    return ShownLines(
+        [kept[i]["text"] for i in order], [bool(labels[i]) for i in order], float(hand.max())
+    )
 
 
 def groups(records: Sequence[dict[str, Any]], top_k: int | None = None) -> list[Group]:
