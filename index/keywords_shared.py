@@ -6,8 +6,8 @@ a collection `<name>-keywords` holds the file, compressed, in parts of at most 1
 `head` record naming the generation they hold. Each process works on a local copy
 (`<store_dir>/keyword-cache/`), which `sync` replaces whenever the head names another
 generation; one Chroma call per question tells. The snapshot is fetched a few parts at a
-time and decompressed to a file as it comes, so a process's memory does not grow with the
-index. Writers (ingest, remove) update their copy incrementally, as the embedded store
+time and decompressed to a file as it comes, so the download holds a few parts in memory,
+not the whole index. Writers (ingest, remove) update their copy incrementally, as the embedded store
 does, and `publish` it when they are done: parts first, the head last, so a reader sees the
 old snapshot or the new one, never half of one. A writer killed before it published leaves
 the server's snapshot behind the chunks; the next ingest syncs that snapshot and adds what
@@ -78,7 +78,7 @@ class SharedKeywordIndex(KeywordIndex):
 
     def _download(self, generation: int, target: Path) -> bool:
         """Write the server's snapshot of `generation` to `target`, a few parts at a time,
-        decompressed as they come (memory stays at a few parts whatever the index's size);
+        decompressed as they come (a few parts in memory at once, whatever the index's size);
         False when the server no longer holds that generation."""
         head = self._collection.get(ids=[HEAD], include=["metadatas"])
         if not head["ids"] or int(head["metadatas"][0]["generation"]) != generation:
