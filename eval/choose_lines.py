@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.learn_ranker import load_collected, shown_by_ranker
+from eval.learn_ranker import each_shown
 from qa.prompts import NOT_STATED, build_choice_messages
-from qa.ranker import shipped_ranker
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,14 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from llama_cpp import Llama
 
     llm: Any = Llama(model_path=args.model, n_ctx=2048, n_threads=2, verbose=False, seed=0)
-    ranker = shipped_ranker()
     shown_right = ranker_right = model_right = 0
     seconds = []
     with Path(args.out).open("w", encoding="utf-8") as sink:
-        for record in load_collected(Path(args.candidates))[: args.limit]:
-            lines = shown_by_ranker(record, ranker, args.lines)
-            if lines is None:
-                continue
+        for record, lines in each_shown(Path(args.candidates), args.lines, limit=args.limit):
             shown, shown_labels = lines.texts, lines.labels
             messages = [
                 {"role": role, "content": content}

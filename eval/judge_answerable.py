@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from eval.calibrate import roc_auc
-from eval.learn_ranker import load_collected, shown_by_ranker
-from qa.ranker import shipped_ranker
+from eval.learn_ranker import each_shown
+from qa.prompts import numbered_lines
 
 JUDGE_SYSTEM = (
     "You check whether sentences from news articles answer a question. Reply with one word: "
@@ -42,8 +42,7 @@ def judge_prompt(question: str, sentences: Sequence[str]) -> str:
     >>> judge_prompt("Who?", ["A said B."]).endswith("<|im_start|>assistant\\n")
     True
     """
-    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
-    user = JUDGE_USER.format(sentences=numbered, question=question.strip())
+    user = JUDGE_USER.format(sentences=numbered_lines(sentences), question=question.strip())
     return (
         f"<|im_start|>system\n{JUDGE_SYSTEM}<|im_end|>\n"
         f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
@@ -57,13 +56,9 @@ def collect(args: argparse.Namespace) -> None:
     yes, no = (
         llm.tokenize(word.encode(), add_bos=False, special=False)[0] for word in ("Yes", "No")
     )
-    ranker = shipped_ranker()
     seconds = []
     with Path(args.out).open("w", encoding="utf-8") as sink:
-        for record in load_collected(Path(args.candidates))[: args.limit]:
-            lines = shown_by_ranker(record, ranker, args.lines)
-            if lines is None:
-                continue
+        for record, lines in each_shown(Path(args.candidates), args.lines, limit=args.limit):
             prompt = judge_prompt(record["question"], lines.texts)
             began = time.perf_counter()
             tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)

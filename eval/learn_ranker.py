@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ import numpy as np
 from eval.metrics import answer_correct
 from eval.train_set import held_out
 from qa.evidence import chunk_ranks
-from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows
+from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows, shipped_ranker
 from qa.types import Evidence
 
 CACHE = Path.home() / ".cache" / "newsqa" / "ranker"
@@ -144,6 +144,18 @@ def shown_by_ranker(
     )
 
 
+def each_shown(
+    path: Path, count: int, *, limit: int | None = None
+) -> Iterator[tuple[dict[str, Any], ShownLines]]:
+    """Each question of a collection (its first `limit`) that has candidates, with the
+    `count` lines the shipped ranker would show a model."""
+    ranker = shipped_ranker()
+    for record in load_collected(path)[:limit]:
+        lines = shown_by_ranker(record, ranker, count)
+        if lines is not None:
+            yield record, lines
+
+
 def groups(records: Sequence[dict[str, Any]], top_k: int | None = None) -> list[Group]:
     """The answerable questions that have an answer line among their candidates."""
     found = []
@@ -220,8 +232,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = load_collected(Path(args.collected))
     answerable = sum(r["answerable"] for r in records)
     if args.step == "score":
-        from qa.ranker import shipped_ranker
-
         print(report(args.collected, groups(records, args.top_k), shipped_ranker(), answerable))
         return 0
     held = [r for r in records if held_out(r["id"])]

@@ -8,6 +8,8 @@ the line it came from. The example is about an unrelated topic on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 ANSWER_EXAMPLE = """Context:
 [1] The city council approved the new budget on Tuesday after a long debate.
 [2] Mayor Ann Lee said the bridge over the river will open in March, two months late.
@@ -21,13 +23,24 @@ ANSWER_TEMPLATE = "Context:\n{context}\nQuestion: {question}\nAnswer:"
 STOP = ["\n", "Question:", "Context:"]
 
 
+def numbered_lines(texts: Sequence[str]) -> str:
+    """Texts as "[1] ...", one a line, each with its whitespace collapsed (how every prompt
+    shows evidence).
+
+    >>> print(numbered_lines(["A  said\nB.", "C."]))
+    [1] A said B.
+    [2] C.
+    """
+    return "\n".join(f"[{i}] {' '.join(text.split())}" for i, text in enumerate(texts, 1))
+
+
 def build_answer_prompt(question: str, sentences: list[str]) -> str:
     """The completion prompt: the worked example, then the numbered evidence.
 
     >>> build_answer_prompt("Who?", ["A said B."]).splitlines()[-3:]
     ['[1] A said B.', 'Question: Who?', 'Answer:']
     """
-    context = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
+    context = numbered_lines(sentences)
     return ANSWER_EXAMPLE + ANSWER_TEMPLATE.format(context=context, question=question.strip())
 
 
@@ -62,8 +75,7 @@ def build_choice_messages(question: str, sentences: list[str]) -> list[tuple[str
     >>> build_choice_messages("Who?", ["A said B."])[-1][1].splitlines()
     ['Sentences:', '[1] A said B.', '', 'Question: Who?']
     """
-    numbered = "\n".join(f"[{i}] {' '.join(s.split())}" for i, s in enumerate(sentences, 1))
-    user = CHOICE_USER.format(sentences=numbered, question=question.strip())
+    user = CHOICE_USER.format(sentences=numbered_lines(sentences), question=question.strip())
     return [("system", CHOICE_SYSTEM), *CHOICE_EXAMPLE, ("user", user)]
 
 
@@ -100,8 +112,7 @@ def build_synthesis_messages(question: str, passages: list[str]) -> list[tuple[s
     >>> build_synthesis_messages("Who?", ["A said B."])[-1][1].splitlines()
     ['Passages:', '[1] A said B.', '', 'Question: Who?']
     """
-    numbered = "\n".join(f"[{i}] {' '.join(p.split())}" for i, p in enumerate(passages, 1))
-    user = SYNTHESIS_USER.format(passages=numbered, question=question.strip())
+    user = SYNTHESIS_USER.format(passages=numbered_lines(passages), question=question.strip())
     return [("system", SYNTHESIS_SYSTEM), *SYNTHESIS_EXAMPLE, ("user", user)]
 
 
