@@ -27,7 +27,7 @@ def numbered_lines(texts: Sequence[str]) -> str:
     """Texts as "[1] ...", one a line, each with its whitespace collapsed (how every prompt
     shows evidence).
 
-    >>> print(numbered_lines(["A  said\nB.", "C."]))
+    >>> print(numbered_lines(["A  said \t B.", "C."]))
     [1] A said B.
     [2] C.
     """
