@@ -306,12 +306,14 @@ class KeywordIndex:
         self._set("length", self._meta("length") + length)
         self._set("generation", self._meta("generation") + 1)
 
-    def _transaction(self) -> Any:
+    def _transaction(self, begin: str = "BEGIN IMMEDIATE") -> Any:
+        """A transaction on this connection: a write one by default; `"BEGIN"` (deferred)
+        for reads that must all see one snapshot while another connection writes."""
         db = self._db
 
         class _Tx:
             def __enter__(self) -> None:
-                db.execute("BEGIN IMMEDIATE")
+                db.execute(begin)
 
             def __exit__(self, kind: object, *_: object) -> None:
                 db.execute("COMMIT" if kind is None else "ROLLBACK")
@@ -339,7 +341,9 @@ class KeywordIndex:
         from bm25s.selection import topk
 
         tokens = bm25_tokens([query])[0]
-        with self._lock:
+        # one snapshot: a chunk an ingest commits meanwhile must not reach the postings read
+        # after the held docs were (its row would fall outside the scores' array)
+        with self._lock, self._transaction("BEGIN"):
             live = self._live_docs()
             n_docs, total = self._meta("docs"), self._meta("length")
             if n_docs == 0:

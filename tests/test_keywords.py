@@ -195,3 +195,27 @@ def test_a_store_without_a_keyword_index_gets_one_once(tmp_path: Path) -> None:
     assert engine.keywords.count() == engine.store.chunks.count() > 0
     got = engine.retriever.retrieve("eternal war")
     assert [h.node.node_id for h in got] == [h.node.node_id for h in expected]
+
+
+def test_a_chunk_committed_by_another_connection_mid_query_is_not_half_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest (another connection to the same file) commits a chunk between the moment a
+    query has read the held docs and the moment it reads the postings: the query sees the
+    index as it was when it began, whole, and the next one sees the new chunk."""
+    path = tmp_path / "k.sqlite3"
+    reader, writer = KeywordIndex(path), KeywordIndex(path)
+    writer.add([_entry(n, text) for n, text in enumerate(TEXTS)])
+    before = reader.bm25_top("Kyiv Ukraine", 10)
+    live_docs = KeywordIndex._live_docs
+
+    def live_then_commit(self: KeywordIndex) -> object:
+        live = live_docs(self)
+        if self is reader and not writer.chunk_ids({"a.txt:d:99"}):
+            writer.add([_entry(99, "Kyiv and Ukraine and Kyiv again.")])
+        return live
+
+    monkeypatch.setattr(KeywordIndex, "_live_docs", live_then_commit)
+    assert reader.bm25_top("Kyiv Ukraine", 10) == before
+    monkeypatch.undo()
+    assert reader.bm25_top("Kyiv Ukraine", 10)[0][0] == "a.txt:d:99"
