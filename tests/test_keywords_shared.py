@@ -108,3 +108,34 @@ def test_a_snapshot_of_many_parts_is_fetched_in_batches_and_leaves_no_file_behin
     assert _bm25(reader) == _bm25(writer)
     cached = {p.name for p in (tmp_path / "reader" / "keyword-cache").iterdir()}
     assert not [name for name in cached if ".incoming" in name], cached
+
+
+def test_a_fetched_part_leaves_no_http_response_waiting_for_the_cycle_collector(
+    tmp_path: Path, chroma_url: str
+) -> None:
+    """httpx keeps each response in a reference cycle with its stream; a snapshot part's
+    response (megabytes at scale) must be freed as soon as it is read, even with the
+    automatic collector off, not when the collector next happens to run."""
+    import gc
+
+    import httpx
+
+    from index import keywords_shared
+    from index.store import open_store
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    writer = _machine(tmp_path, "writer", corpus, chroma_url)
+    ingest(writer)
+    shared = open_store(writer).keywords
+    head = shared._collection.get(ids=[keywords_shared.HEAD], include=["metadatas"])  # type: ignore[attr-defined]
+    first_part = f"{head['metadatas'][0]['generation']}-0"
+    gc.collect()
+    gc.disable()
+    try:
+        documents = shared._parts([first_part])  # type: ignore[attr-defined]
+        waiting = [o for o in gc.get_objects() if isinstance(o, httpx.Response)]
+    finally:
+        gc.enable()
+    assert documents and documents[0]
+    assert waiting == []
