@@ -111,13 +111,6 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
     )
-    line_choice: Literal["scored", "generated"] = Field(
-        "scored",
-        description="Extractive mode with a local base model: scored picks the line by the "
-        "model's probability of each line number times the learned ranker's (one forward "
-        "pass, the answer is that line, quoted); generated lets the model write a phrase and a "
-        "line number. Chosen on outside news (README, 'How the line is chosen').",
-    )
     unsure_line: float = Field(
         0.25,
         description="Extractive mode: when the learned ranker gives its first line less than "
@@ -171,12 +164,6 @@ class Settings(BaseSettings):
         if self.llm == "openai":
             return self.llm_api == "chat"
         return self.llm_model_path is None and self.local_model != "gemma-3-270m"
-
-    @property
-    def scored_line_choice(self) -> bool:
-        """Whether the extractive answer's line is chosen by scoring (`line_choice`): a local
-        base model only; an instruct or hosted model writes its choice."""
-        return self.line_choice == "scored" and self.llm == "local" and not self.instruct_model
 
     @property
     def synthesis(self) -> bool:

@@ -65,7 +65,6 @@ from qa.prompts import (
     build_answer_prompt,
     build_choice_messages,
     build_condense_messages,
-    build_line_choice_prompt,
     build_synthesis_messages,
 )
 from qa.rewrite import condensed, rewrite_followup
@@ -75,7 +74,6 @@ from qa.types import Answer, AnswerEvent, Citation, Evidence, Final, Rewritten, 
 ABSTAIN_TEXT = "The articles do not answer this question."
 EVIDENCE_SHOWN = 3
 CHOICE_SHOWN = 4  # lines an instruct model chooses among (extractive mode)
-SCORED_SHOWN = 4  # lines the scored choice weighs (`Settings.line_choice`)
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
@@ -195,22 +193,6 @@ def first_line_is_sure(first: Evidence, sentences: Sequence[Evidence], sure_line
     return sure_line < 1.0 and probability is not None and probability >= sure_line
 
 
-def scored_choice(rank_scores: Sequence[float], model_log_probs: Sequence[float]) -> int:
-    """The index of the shown line with the highest product of the learned ranker's
-    probability and the model's, each a softmax over the shown lines alone. The two count
-    alike: the weight was fixed at one before measuring, not tuned.
-
-    >>> scored_choice([2.0, 1.9, 0.0], [-3.0, -0.5, -0.2])  # the ranker's near-tie is settled
-    1
-    >>> scored_choice([5.0, 0.0], [-2.0, -0.1])  # a sure ranker outweighs the model
-    0
-    """
-    ranker = np.asarray(rank_scores, dtype=np.float64)
-    model = np.asarray(model_log_probs, dtype=np.float64)
-    combined = ranker - np.logaddexp.reduce(ranker) + model - np.logaddexp.reduce(model)
-    return int(np.argmax(combined))
-
-
 def too_unsure_to_answer(
     first: Evidence, sentences: Sequence[Evidence], *, unsure_line: float, sure_score: float
 ) -> bool:
@@ -304,16 +286,6 @@ class Generation:
             self.first_token_s = self.first_token_s or time.perf_counter() - began
             yield Token(delta)
         self.done = time.perf_counter()
-
-    def choose(self, engine: Engine, prompt: str, shown: Sequence[Evidence], began: float) -> None:
-        """The scored line choice (`scored_choice`): one forward pass of the local model over
-        `prompt`, which ends where a line number goes; records "[n]" as what it chose."""
-        numbers = [str(n) for n in range(1, len(shown) + 1)]
-        log_probs = engine.llm.next_token_logprobs(prompt, numbers) if len(shown) > 1 else [0.0]
-        pick = scored_choice([line.rank_score for line in shown], log_probs)
-        self.text, self.pieces = f"[{pick + 1}]", 1
-        self.done = time.perf_counter()
-        self.first_token_s = self.done - began
 
     def timings(self, began: float, retrieved: float) -> Timings:
         return Timings(
@@ -491,18 +463,12 @@ def _answer_events(
             for role, content in build_choice_messages(standalone, [e.text for e in shown])
         ]
         stop: list[str] = []
-    elif settings.scored_line_choice:  # the model weighs the lines; it writes nothing
-        shown = evidence[:SCORED_SHOWN]
-        prompt, stop = build_line_choice_prompt(standalone, [e.text for e in shown]), []
     else:
         best = evidence[0].score
         shown = [e for e in evidence[:EVIDENCE_SHOWN] if e.score >= best - EVIDENCE_MARGIN]
         prompt, stop = build_answer_prompt(standalone, [e.text for e in shown]), STOP
     if first_line_is_sure(evidence[0], sentences, settings.sure_line):
         generation.text, generation.done = "[1]", time.perf_counter()  # no model runs
-    elif settings.scored_line_choice:
-        assert isinstance(prompt, str)
-        generation.choose(engine, prompt, shown, began)
     else:
         yield from generation.stream(engine, prompt, stop=stop, began=began)
     timings = generation.timings(began, retrieved)

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -94,31 +93,6 @@ class LocalGGUF(CustomLLM):
         if len(tokens) <= budget:
             return prompt
         return str(self._llama.detokenize(tokens[-budget:]).decode(errors="ignore"))
-
-    def next_token_logprobs(self, prompt: str, candidates: Sequence[str]) -> list[float]:
-        """Log-probabilities that the token after `prompt` is each of `candidates` (each one
-        token, such as "1", "2"): one forward pass over the prompt, nothing generated. The
-        longest prefix already in the model's cache (the worked example) is not recomputed."""
-        with self._lock:
-            llama = self._llama
-            tokens = llama.tokenize(
-                self._truncated(prompt, 1).encode(), add_bos=True, special=False
-            )
-            wanted = [
-                llama.tokenize(c.encode(), add_bos=False, special=False)[-1] for c in candidates
-            ]
-            cached = llama.input_ids[: llama.n_tokens].tolist()
-            common = 0
-            for have, need in zip(cached, tokens, strict=False):
-                if have != need:
-                    break
-                common += 1
-            llama.n_tokens = min(common, len(tokens) - 1)  # at least one token is evaluated
-            llama.eval(tokens[llama.n_tokens :])
-            logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(llama.n_vocab(),))
-            shifted = logits.astype(np.float64) - float(logits.max())
-            log_probs = shifted - np.log(np.exp(shifted).sum())
-            return [float(log_probs[token]) for token in wanted]
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:

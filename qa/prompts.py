@@ -44,27 +44,6 @@ def build_answer_prompt(question: str, sentences: list[str]) -> str:
     return ANSWER_EXAMPLE + ANSWER_TEMPLATE.format(context=context, question=question.strip())
 
 
-# Scored line choice: the base model reads the same numbered lines and, after one worked
-# example, the prompt ends at "[": the probabilities of the next token being "1", "2", ...
-# are its choice of line (`qa.llm.LocalGGUF.next_token_logprobs`); nothing is generated.
-LINE_CHOICE_EXAMPLE = ANSWER_EXAMPLE.replace(
-    "Answer: In March, two months late [2]", "The line that answers it: [2]"
-)
-LINE_CHOICE_TEMPLATE = "Context:\n{context}\nQuestion: {question}\nThe line that answers it: ["
-
-
-def build_line_choice_prompt(question: str, sentences: Sequence[str]) -> str:
-    """The scored-choice prompt: the worked example, the numbered lines, ending at "[".
-
-    >>> build_line_choice_prompt("Who?", ["A said B."]).splitlines()[-3:]
-    ['[1] A said B.', 'Question: Who?', 'The line that answers it: [']
-    """
-    context = numbered_lines(sentences)
-    return LINE_CHOICE_EXAMPLE + LINE_CHOICE_TEMPLATE.format(
-        context=context, question=question.strip()
-    )
-
-
 NOT_STATED = "Not stated"
 # Choice: an instruct model in the extractive mode is asked, in chat form, which numbered
 # sentence answers; its reply ("<answer> [n]") is parsed like the base model's completion, and
