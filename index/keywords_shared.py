@@ -89,12 +89,13 @@ class SharedKeywordIndex(KeywordIndex):
         unpack = zlib.decompressobj()
         # the next batch is fetched while this one is decompressed and written
         with target.open("wb") as sink, ThreadPoolExecutor(max_workers=1) as fetcher:
-            coming = fetcher.submit(self._parts, batches[0]) if batches else None
-            for number in range(len(batches)):
-                assert coming is not None
+            ahead = iter(batches)
+            first = next(ahead, None)
+            coming = None if first is None else fetcher.submit(self._parts, first)
+            while coming is not None:
                 got = coming.result()
-                last = number + 1 == len(batches)
-                coming = None if last else fetcher.submit(self._parts, batches[number + 1])
+                following = next(ahead, None)
+                coming = None if following is None else fetcher.submit(self._parts, following)
                 if got is None:
                     return False
                 for document in got:
