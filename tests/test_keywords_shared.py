@@ -139,3 +139,36 @@ def test_a_fetched_part_leaves_no_http_response_waiting_for_the_cycle_collector(
         gc.enable()
     assert documents and documents[0]
     assert waiting == []
+
+
+def test_a_fresh_worker_takes_the_downloaded_snapshot_as_its_copy(
+    tmp_path: Path, chroma_url: str
+) -> None:
+    """A worker with no local copy installs the server's snapshot file as it is (no
+    page-by-page copy into an open database): its copy is byte for byte what the writer
+    published, a stale WAL left beside a deleted copy is not applied to it, and it answers
+    with the writer's BM25 hits."""
+    import base64
+    import zlib
+
+    from index import keywords_shared
+    from index.store import _shared_cache_path, open_store
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    writer = _machine(tmp_path, "writer", corpus, chroma_url)
+    ingest(writer)
+    collection = open_store(writer).keywords._collection  # type: ignore[attr-defined]
+    meta = collection.get(ids=[keywords_shared.HEAD], include=["metadatas"])["metadatas"][0]
+    ids = [f"{meta['generation']}-{n}" for n in range(int(meta["parts"]))]
+    documents = collection.get(ids=ids, include=["documents"])["documents"]
+    published = zlib.decompress(b"".join(base64.b64decode(d) for d in documents))
+
+    reader = _machine(tmp_path, "reader", corpus, chroma_url)
+    copy = _shared_cache_path(reader)
+    copy.parent.mkdir(parents=True)
+    Path(f"{copy}-wal").write_bytes(b"not this snapshot's log")
+    store = open_store(reader)
+    assert copy.read_bytes() == published
+    assert _bm25(reader) == _bm25(writer)
+    assert store.keywords.generation() == int(meta["generation"])
