@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from eval.bench_config import BenchConfig, step_settings
+from eval.bench_memory import own_peak_rss_mb
 from eval.bench_report import Row, StepResult
 
 QUESTION = "Who is quoted as saying Moscow does not want an eternal war?"
@@ -72,7 +72,7 @@ def _child(argv: Sequence[str]) -> int:
     if args.way == "rebuilt":
         rebuild_search_side(settings)
     engine = load_engine(settings)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = own_peak_rss_mb()  # this process's own, not its parent's (`eval.bench_memory`)
     print(json.dumps({"ready": True, "peak_rss_mb": peak}), flush=True)
     began = time.perf_counter()
     engine.find_evidence(QUESTION)

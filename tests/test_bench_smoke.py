@@ -195,3 +195,17 @@ def test_a_step_runs_in_its_own_process_with_its_peak_memory(tmp_path: Path) -> 
     result, peak_mb = run_step("reingest", tmp_path, BenchConfig())
     assert peak_mb > 50  # a Python process with Chroma and onnxruntime loaded
     assert _value(result.rows, "re-ingest chunks embedded") == 0
+
+
+def test_a_child_reports_its_own_peak_memory_not_its_parents() -> None:
+    """A process started from a big one inherits the parent's high-water mark in
+    `ru_maxrss`; the bench reads the child's own (`VmHWM`), so a small child started by a
+    parent holding 400 MB reports well under it."""
+    import subprocess
+    import sys
+
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touch every page
+    script = "from eval.bench_memory import own_peak_rss_mb; print(own_peak_rss_mb())"
+    got = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert len(ballast) and float(got.stdout) < 200
