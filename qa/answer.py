@@ -40,11 +40,12 @@ from qa.answer_type import (
     covers,
     expected_kind,
     figure_counts,
+    names_anything_new,
     names_role,
     supplies,
 )
 from qa.answerability import worth_answering
-from qa.cite import MARKER, Composed, add_disagreement, compose_answer
+from qa.cite import MARKER, Composed, add_disagreement, citation_of, compose_answer
 from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
@@ -112,6 +113,47 @@ def cited_line(composed: Composed, lines: list[Evidence]) -> Evidence | None:
         return None
     first = composed.citations[0]
     return next((e for e in lines if (e.source, e.start) == (first.source, first.start)), None)
+
+
+def with_the_sentence_before(
+    question: str, composed: Composed, sentences: Sequence[Evidence]
+) -> Composed:
+    """When the answer is its line quoted whole and that line names nothing the question
+    lacks (it restates the question: "..., the home goods chain said in a filing"), while
+    the sentence before it in its chunk does name something new, quote that sentence first,
+    as its own citation [1]: who or what the line speaks of is there ("Bed Bath & Beyond
+    recently issued a warning ..."). The line's citations follow, renumbered.
+
+    >>> before = Evidence("a.txt", None, None, None, 0, 30, "Bed Bath & Beyond warned.")
+    >>> line = replace(before, start=31, end=60, text="The chain said so.", before=before.text)
+    >>> answer = Composed("The chain said so. [1]", [citation_of(1, line)], True)
+    >>> got = with_the_sentence_before("Which chain said so?", answer, [line, before])
+    >>> got.text, [c.start for c in got.citations]
+    ('Bed Bath & Beyond warned. [1] The chain said so. [2]', [0, 31])
+    """
+    if not composed.citations:
+        return composed
+    first = composed.citations[0]
+    line = next((s for s in sentences if (s.source, s.start) == (first.source, first.start)), None)
+    if line is None or not line.before or MARKER.sub("", composed.text).strip() != line.text:
+        return composed
+    if names_anything_new(question, line.text) or not names_anything_new(question, line.before):
+        return composed
+    before = next(
+        (
+            s
+            for s in sentences
+            if s.source == line.source and s.end <= line.start and s.text == line.before
+        ),
+        None,
+    )
+    if before is None:
+        return composed
+    renumbered = MARKER.sub(lambda m: f" [{int(m.group(1)) + 1}]", composed.text)
+    citations = [citation_of(1, before)] + [
+        replace(c, number=c.number + 1) for c in composed.citations
+    ]
+    return Composed(f"{before.text} [1] {renumbered.lstrip()}", citations, composed.used_model_text)
 
 
 def with_disagreements(
@@ -485,6 +527,7 @@ def _answer_events(
         yield _abstained(asked, rewritten, timings, missing)
         return
     composed, disagreement = with_disagreements(standalone, composed, evidence)
+    composed = with_the_sentence_before(standalone, composed, sentences)
     notes = _notes(composed, disagreement, missing)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 

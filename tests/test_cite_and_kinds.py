@@ -192,3 +192,46 @@ def test_only_the_kinds_that_pay_on_outside_news_veto_an_answer() -> None:
     # "how many": a figure is still required, and no shown line gives one
     assert answers_the_kind("How many fans came?", drafted, [crowd], unrelated) is None
     assert {"number", "share"} == VETO_KINDS
+
+
+def test_a_line_that_restates_the_question_is_quoted_after_the_sentence_that_names_it() -> None:
+    from dataclasses import replace
+
+    from qa.answer import with_the_sentence_before
+    from qa.cite import Composed, citation_of
+
+    question = "Which home goods chain said it has substantial doubt it can stay in business?"
+    before = Evidence(
+        "q.txt",
+        "Notes",
+        None,
+        None,
+        30,
+        140,
+        "Bed Bath & Beyond warned it may file for bankruptcy.",
+    )
+    line = replace(
+        before,
+        start=141,
+        end=260,
+        text="There is substantial doubt about its future, the home goods chain said Thursday.",
+        before=before.text,
+    )
+    whole = Composed(f"{line.text} [1]", [citation_of(1, line)], True)
+    got = with_the_sentence_before(question, whole, [line, before])
+    assert got.text == f"{before.text} [1] {line.text} [2]"
+    assert [(c.number, c.start, c.quote) for c in got.citations] == [
+        (1, 30, before.text),
+        (2, 141, line.text),
+    ]
+    # the model's own phrase, a line that names something new, or a sentence before that
+    # names nothing new: the answer stays as it was
+    phrase = Composed("Bed Bath & Beyond [1]", [citation_of(1, line)], True)
+    assert with_the_sentence_before(question, phrase, [line, before]) == phrase
+    naming = replace(line, text=f"{line.text[:-1]}, Bed Bath & Beyond added.")
+    named = Composed(f"{naming.text} [1]", [citation_of(1, naming)], True)
+    assert with_the_sentence_before(question, named, [naming, before]) == named
+    vague = replace(before, text="It said the home goods chain was in trouble.")
+    restated = replace(line, before=vague.text)
+    alone = Composed(f"{restated.text} [1]", [citation_of(1, restated)], True)
+    assert with_the_sentence_before(question, alone, [restated, vague]) == alone
