@@ -5,7 +5,8 @@ so the SQLite keyword index (`index.keywords`) is published into the server as a
 a collection `<name>-keywords` holds the file, compressed, in parts of at most 1 MB, and a
 `head` record naming the generation they hold. Each process works on a local copy
 (`<store_dir>/keyword-cache/`), which `sync` replaces whenever the head names another
-generation; one Chroma call per question tells. The snapshot is fetched a few parts at a
+generation; one Chroma call per question tells. A worker with no copy yet takes the
+downloaded file itself as its copy. The snapshot is fetched a few parts at a
 time and decompressed to a file as it comes, so the download holds a few parts in memory,
 not the whole index. Writers (ingest, remove) update their copy incrementally, as the embedded store
 does, and `publish` it when they are done: parts first, the head last, so a reader sees the
