@@ -55,7 +55,9 @@ class SharedKeywordIndex(KeywordIndex):
         """A worker with no local copy yet takes the downloaded snapshot as its copy, as it
         is: no page-by-page copy into an open database (at 100k chunks that copy wrote the
         141 MB twice, through the WAL, and took about 0.45 s of a fresh start). `os.link`
-        puts it in place only if no other process did meanwhile; then `sync` does the rest."""
+        puts it in place only if no other process did meanwhile; where it cannot (another
+        worker was first, or the folder's file system has no hard links) `sync` copies the
+        snapshot in as before."""
         _, remote = self._remote_head()
         if remote == 0:
             return
@@ -65,10 +67,8 @@ class SharedKeywordIndex(KeywordIndex):
         incoming = path.with_name(f"{path.name}.incoming-{os.getpid()}")
         try:
             if self._download(remote, incoming):
-                with contextlib.suppress(FileExistsError):
+                with contextlib.suppress(OSError):
                     os.link(incoming, path)
-        except OSError as exc:
-            raise StoreError(f"cannot write the keyword index {path}: {exc}") from None
         finally:
             incoming.unlink(missing_ok=True)
 

@@ -142,12 +142,13 @@ def test_a_fetched_part_leaves_no_http_response_waiting_for_the_cycle_collector(
 
 
 def test_a_fresh_worker_takes_the_downloaded_snapshot_as_its_copy(
-    tmp_path: Path, chroma_url: str
+    tmp_path: Path, chroma_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A worker with no local copy installs the server's snapshot file as it is (no
     page-by-page copy into an open database): its copy is byte for byte what the writer
     published, a stale WAL left beside a deleted copy is not applied to it, and it answers
-    with the writer's BM25 hits."""
+    with the writer's BM25 hits. Where the file cannot be linked into place, the snapshot is
+    copied in as before."""
     import base64
     import zlib
 
@@ -172,3 +173,11 @@ def test_a_fresh_worker_takes_the_downloaded_snapshot_as_its_copy(
     assert copy.read_bytes() == published
     assert _bm25(reader) == _bm25(writer)
     assert store.keywords.generation() == int(meta["generation"])
+
+    def no_hard_links(source: object, target: object) -> None:
+        raise PermissionError("no hard links on this file system")
+
+    monkeypatch.setattr(keywords_shared.os, "link", no_hard_links)
+    elsewhere = _machine(tmp_path, "elsewhere", corpus, chroma_url)
+    assert open_store(elsewhere).keywords.generation() == int(meta["generation"])
+    assert _bm25(elsewhere) == _bm25(writer)
