@@ -28,6 +28,7 @@ import os
 import random
 import sqlite3
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -64,13 +65,10 @@ class SharedKeywordIndex(KeywordIndex):
         path.parent.mkdir(parents=True, exist_ok=True)
         for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)  # of a copy deleted by hand: not this snapshot's
-        incoming = path.with_name(f"{path.name}.incoming-{os.getpid()}")
-        try:
-            if self._download(remote, incoming):
+        with self._fetched(path, remote) as incoming:
+            if incoming is not None:
                 with contextlib.suppress(OSError):
                     os.link(incoming, path)
-        finally:
-            incoming.unlink(missing_ok=True)
 
     def _remote_head(self) -> tuple[int, int]:
         """(lineage, generation) of the server's snapshot; (0, 0) when it has none."""
@@ -89,18 +87,25 @@ class SharedKeywordIndex(KeywordIndex):
             local = self._meta("generation")
             if remote == 0 or (lineage == self._meta("lineage") and remote <= local):
                 return local
-            incoming = self.path.with_name(f"{self.path.name}.incoming-{os.getpid()}")
-            try:
-                if not self._download(remote, incoming):
+            with self._fetched(self.path, remote) as incoming:
+                if incoming is None:
                     return local  # replaced while we read it: the next question tries again
                 source = sqlite3.connect(incoming)
                 try:
                     source.backup(self._db)
                 finally:
                     source.close()
-            finally:
-                incoming.unlink(missing_ok=True)
             return self._meta("generation")
+
+    @contextlib.contextmanager
+    def _fetched(self, path: Path, generation: int) -> Iterator[Path | None]:
+        """The server's snapshot of `generation` in a file beside the local copy `path`,
+        removed afterwards; None when the server no longer holds that generation."""
+        incoming = path.with_name(f"{path.name}.incoming-{os.getpid()}")
+        try:
+            yield incoming if self._download(generation, incoming) else None
+        finally:
+            incoming.unlink(missing_ok=True)
 
     def _download(self, generation: int, target: Path) -> bool:
         """Write the server's snapshot of `generation` to `target`, a few parts at a time,

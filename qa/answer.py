@@ -107,7 +107,7 @@ def without_repeats(
     return fresh + [e for e in evidence if e not in fresh]
 
 
-def cited_line(composed: Composed, lines: list[Evidence]) -> Evidence | None:
+def cited_line(composed: Composed, lines: Sequence[Evidence]) -> Evidence | None:
     """The line among `lines` that the answer's first citation quotes."""
     if not composed.citations:
         return None
@@ -131,10 +131,7 @@ def with_the_sentence_before(
     >>> got.text, [c.start for c in got.citations]
     ('Bed Bath & Beyond warned. [1] The chain said so. [2]', [0, 31])
     """
-    if not composed.citations:
-        return composed
-    first = composed.citations[0]
-    line = next((s for s in sentences if (s.source, s.start) == (first.source, first.start)), None)
+    line = cited_line(composed, sentences)
     if line is None or not line.before or MARKER.sub("", composed.text).strip() != line.text:
         return composed
     if names_anything_new(question, line.text) or not names_anything_new(question, line.before):
