@@ -275,6 +275,35 @@ def answers_the_kind(
     return None
 
 
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
+
+
+def names_the_question_years(question: str, line: Evidence) -> bool:
+    """Whether every year the question names is in the line or its article's title or date,
+    unless none of these names any year: a line about another year, or from an article about
+    one ("Lunar New Year 2021: ..." for "the 2023 Lunar New Year"), does not answer; a line
+    that names no year may. The sentence before the line is not asked: in a chunk it is often
+    the end of another paragraph (on outside-dev one such sentence's year refused a right
+    answer).
+
+    >>> e = Evidence("a", "Lunar New Year 2021: the Ox", None, None, 0, 9, "It began Friday.")
+    >>> names_the_question_years("Which animal did 2023 ring in?", e)
+    False
+    >>> names_the_question_years("Which animal did 2021 ring in?", e)
+    True
+    >>> names_the_question_years("Which animal did 2023 ring in?", replace(e, title="Ox"))
+    True
+    >>> names_the_question_years("Which animal is it this year?", e)
+    True
+    """
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return True
+    context = f"{line.text} {line.title or ''} {line.date or ''}"
+    there = set(_YEAR.findall(context))
+    return not there or asked <= there
+
+
 def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
     """Whether an evidence line can answer the question, beyond supplying the right kind:
 
@@ -474,6 +503,7 @@ def _answer_events(
     # the question can still be): they are said, truly, in the abstention or as a note.
     missing = engine.absent_entities(standalone)
     heads, sentences = engine.gather(standalone, sources=sources)
+    heads = [line for line in heads if names_the_question_years(standalone, line)]
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
     if not worth_answering(evidence, threshold=settings.min_evidence_score):

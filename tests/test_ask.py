@@ -90,6 +90,13 @@ def test_ask_works_with_the_network_blocked(tmp_path: Path) -> None:
             "%",
             "What percentage of Russians support the war?",
         ),
+        (  # another year: the line and its article name 2023, not 2022 (which they mention)
+            "Which newspaper said in December 2023 that Putin had been signalling through"
+            " intermediaries that he was open to a ceasefire?",
+            "New York Times",
+            "Which newspaper said in December 2022 that Putin had been signalling through"
+            " intermediaries that he was open to a ceasefire?",
+        ),
     ],
 )
 def test_near_miss_questions_abstain_while_their_answerable_twins_answer(  # type: ignore[no-untyped-def]
