@@ -126,10 +126,32 @@ def names(text: str) -> list[str]:
     return found
 
 
+def new_names(question: str, text: str) -> list[str]:
+    """The runs of capitalised words in `text` that share no word with the question (a
+    weekday or month alone, and a sentence's capitalised first word that is a common word,
+    do not count).
+
+    >>> new_names("Who hosts the Oscars?", "Jimmy Kimmel hosts, a year after Will Smith.")
+    ['Jimmy Kimmel', 'Will Smith']
+    >>> new_names("Who hosts the Oscars?", "The host is Jimmy Kimmel, the Oscars said.")
+    ['Jimmy Kimmel']
+    """
+    question_words = set(words(question))
+    calendar = set(_MONTHS) | set(_WEEKDAYS)
+    found = []
+    for at, match in enumerate(_NAME.finditer(text)):
+        tokens = [t for t in match.group().split() if t not in _QUESTION_WORDS]
+        if at == 0 and match.start() == 0 and tokens and tokens[0].lower() in STOPWORDS:
+            tokens = tokens[1:]
+        spelled = set(words(" ".join(tokens)))
+        if spelled - calendar and not spelled & question_words:
+            found.append(" ".join(tokens))
+    return found
+
+
 def names_anything_new(question: str, text: str) -> bool:
-    """Whether `text` gives a name or a figure the question lacks: a run of capitalised words
-    sharing no word with the question (a weekday or month alone, and a sentence's capitalised
-    first word that is a common word, do not count), or a new word with a digit.
+    """Whether `text` gives a name (`new_names`) or a figure the question lacks (a new word
+    with a digit).
 
     >>> asked = "Which home goods chain said it has substantial doubt it can stay in business?"
     >>> names_anything_new(asked, "There is substantial doubt, the home goods chain said Thursday.")
@@ -137,15 +159,8 @@ def names_anything_new(question: str, text: str) -> bool:
     >>> names_anything_new(asked, "Bed Bath & Beyond warned of a bankruptcy filing.")
     True
     """
-    question_words = set(words(question))
-    calendar = set(_MONTHS) | set(_WEEKDAYS)
-    for at, found in enumerate(_NAME.finditer(text)):
-        tokens = [t for t in found.group().split() if t not in _QUESTION_WORDS]
-        if at == 0 and found.start() == 0 and tokens and tokens[0].lower() in STOPWORDS:
-            tokens = tokens[1:]
-        spelled = set(words(" ".join(tokens)))
-        if spelled - calendar and not spelled & question_words:
-            return True
+    if new_names(question, text):
+        return True
     return any(any(c.isdigit() for c in w) for w in _new_words(question, text))
 
 
