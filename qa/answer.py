@@ -79,6 +79,7 @@ CHOICE_SHOWN = 4  # lines an instruct model chooses among (extractive mode)
 REPEAT_JACCARD = 0.5  # a line this close to an earlier answer counts as already said
 EVIDENCE_MARGIN = 0.15  # lines scoring this far below the best are not shown to the model
 DISAGREEMENT_POOL = 6  # best evidence lines searched for a different figure
+DATELINE_ENDS = ("—", "–", "-", ":")  # a "sentence before" ending so is a dateline or a label
 
 
 def check_question(question: str, settings: Settings) -> str:
@@ -157,11 +158,18 @@ def with_the_sentence_before(
     >>> got = with_the_sentence_before("Which chain said so?", answer, [line, before])
     >>> got.text, [c.start for c in got.citations]
     ('Bed Bath & Beyond warned. [1] The chain said so. [2]', [0, 31])
+    >>> dateline = replace(before, text="New York CNN Business —")
+    >>> after_dateline = replace(line, before=dateline.text)
+    >>> answer = Composed("The chain said so. [1]", [citation_of(1, after_dateline)], True)
+    >>> with_the_sentence_before("Which chain said so?", answer, [after_dateline, dateline]).text
+    'The chain said so. [1]'
     """
     line = cited_line(composed, sentences)
     if line is None or not line.before or MARKER.sub("", composed.text).strip() != line.text:
         return composed
     if names_anything_new(question, line.text) or not names_anything_new(question, line.before):
+        return composed
+    if line.before.rstrip().endswith(DATELINE_ENDS):  # "New York CNN Business —" says nothing
         return composed
     before = next(
         (
