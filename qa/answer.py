@@ -3,10 +3,12 @@
 `stream_answer` yields events: `Rewritten` (when a follow-up was made standalone), `Token`s as
 the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator
 and returns that answer. Steps: check the question, rewrite a follow-up, retrieve evidence
-sentences and order them (the learned ranker, `qa.ranker`), abstain when none is close enough
+sentences and order them (the learned ranker, `qa.ranker`), set aside those about another
+year than the question's (`names_the_question_years`), abstain when none is close enough
 (the gate, `qa.answerability`), generate from the top sentences, verify the claim and cite
 (see `qa.cite`), then check that the cited line supplies the kind of answer asked for and
-fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown line does.
+fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown line does; a
+short phrase stands only where its line names nothing else new (`phrase_or_its_line`).
 Names of the question that no article mentions are said, truly, in the abstention or as a
 note on the answer; on their own they do not make newsqa abstain (on outside news they only
 ever hit answerable questions).
