@@ -33,6 +33,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
+    YEAR,
     Kind,
     Similarity,
     amount_of,
@@ -312,9 +313,6 @@ def answers_the_kind(
     return None
 
 
-_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
-
-
 def names_the_question_years(question: str, line: Evidence) -> bool:
     """Whether every year the question names is in the line or its article's title or date,
     unless none of these names any year: a line about another year, or from an article about
@@ -333,11 +331,11 @@ def names_the_question_years(question: str, line: Evidence) -> bool:
     >>> names_the_question_years("Which animal is it this year?", e)
     True
     """
-    asked = set(_YEAR.findall(question))
+    asked = set(YEAR.findall(question))
     if not asked:
         return True
     context = f"{line.text} {line.title or ''} {line.date or ''}"
-    there = set(_YEAR.findall(context))
+    there = set(YEAR.findall(context))
     return not there or asked <= there
 
 

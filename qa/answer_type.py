@@ -48,7 +48,7 @@ _UNIT_WORDS = frozenset(
 )
 _AMOUNT_WORDS = _NUMBER_WORDS | _UNIT_WORDS
 _SHARE_WORDS = frozenset("percent half third quarter fraction majority minority most".split())
-_YEAR = re.compile(r"(1[89]|20)\d\d")
+YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")  # fullmatch: a year; findall: years in text
 _ROLE_WORDS = frozenset(
     """official officials spokesman spokeswoman spokesperson source sources analyst analysts
     minister ministers ministry ministries secretary president leader leaders agency diplomat
@@ -205,7 +205,7 @@ def supplies(
             return any(w.endswith("%") or w in _SHARE_WORDS for w in new)
         case "amount":  # "how much": a quantity, not a year
             return any(
-                (w[0].isdigit() and not _YEAR.fullmatch(w)) or w in _AMOUNT_WORDS for w in new
+                (w[0].isdigit() and not YEAR.fullmatch(w)) or w in _AMOUNT_WORDS for w in new
             )
         case "date":
             has_month = bool(new & set(_MONTHS)) and any(w.isdigit() for w in words(text))
@@ -213,7 +213,7 @@ def supplies(
                 has_month or bool(new & set(_WEEKDAYS)) or bool(re.search(r"\d{4}-\d\d-\d\d", text))
             )
         case "time":
-            years = {w for w in new if re.fullmatch(r"(1[89]|20)\d\d", w)}
+            years = {w for w in new if YEAR.fullmatch(w)}
             return bool(years or new & (set(_MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))
     return True  # pragma: no cover
 
