@@ -416,12 +416,6 @@ class KeywordIndex:
             found.update((str(t), int(df)) for t, df in rows)
         return found
 
-    def stem_counts(self, stems: Iterable[str]) -> dict[str, int]:
-        """How many chunks hold each of `stems` (those some chunk holds)."""
-        with self._lock:
-            rows = self._df_of([f"s:{s}" for s in dict.fromkeys(stems)])
-        return {t[2:]: df for t, df in rows.items()}
-
     def has_word(self, word: str) -> bool:
         with self._lock:
             return bool(self._df_of([f"w:{word}"]))

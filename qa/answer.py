@@ -1,17 +1,17 @@
 """Answer a question from the articles: one code path for streamed and blocking answers.
 
 `stream_answer` yields events: `Rewritten` (when a follow-up was made standalone), `Token`s as
-the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator and
-returns that answer. Steps: check the question, rewrite a follow-up, retrieve evidence
-sentences and order them (the learned ranker, `qa.ranker`), set aside those about another year
-than the question's or, for "this week", older than the corpus (`qa.dating`), abstain when none
-is close enough (the gate, `qa.answerability`), generate from the top sentences, verify the
-claim and cite (see `qa.cite`), then check that the cited line supplies the kind of answer
-asked for and fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown
-line does; a short phrase stands only where its line names nothing else new
-(`phrase_or_its_line`). Names of the question that no article mentions are said, truly, in the
-abstention or as a note on the answer; on their own they do not make newsqa abstain (on outside
-news they only ever hit answerable questions).
+the model writes, and one `Final` with the verified `Answer`. `ask` runs the same generator
+and returns that answer. Steps: check the question, rewrite a follow-up, retrieve evidence
+sentences and order them (the learned ranker, `qa.ranker`), set aside those about another
+year than the question's (`names_the_question_years`), abstain when none is close enough
+(the gate, `qa.answerability`), generate from the top sentences, verify the claim and cite
+(see `qa.cite`), then check that the cited line supplies the kind of answer asked for and
+fits the question (`answers_the_kind`, `line_fits`), abstaining when no shown line does; a
+short phrase stands only where its line names nothing else new (`phrase_or_its_line`).
+Names of the question that no article mentions are said, truly, in the abstention or as a
+note on the answer; on their own they do not make newsqa abstain (on outside news they only
+ever hit answerable questions).
 
 Two more things a question can carry: a filter (`outlets`, `since`, `until`; `qa.filters`)
 that limits retrieval to the articles it admits, and a question about a story itself ("when
@@ -33,6 +33,7 @@ from llama_index.core.base.llms.types import ChatMessage
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
+    YEAR,
     Kind,
     Similarity,
     amount_of,
@@ -49,7 +50,6 @@ from qa.answer_type import (
 )
 from qa.answerability import worth_answering
 from qa.cite import MARKER, Composed, add_disagreement, citation_of, compose_answer
-from qa.dating import names_the_question_years, not_older_than_the_present
 from qa.disagree import disagreeing
 from qa.engine import Engine, get_engine, spelled_metadata
 from qa.evidence import jaccard
@@ -313,6 +313,32 @@ def answers_the_kind(
     return None
 
 
+def names_the_question_years(question: str, line: Evidence) -> bool:
+    """Whether every year the question names is in the line or its article's title or date,
+    unless none of these names any year: a line about another year, or from an article about
+    one ("Lunar New Year 2021: ..." for "the 2023 Lunar New Year"), does not answer; a line
+    that names no year may. The sentence before the line is not asked: in a chunk it is often
+    the end of another paragraph (on outside-dev one such sentence's year refused a right
+    answer).
+
+    >>> e = Evidence("a", "Lunar New Year 2021: the Ox", None, None, 0, 9, "It began Friday.")
+    >>> names_the_question_years("Which animal did 2023 ring in?", e)
+    False
+    >>> names_the_question_years("Which animal did 2021 ring in?", e)
+    True
+    >>> names_the_question_years("Which animal did 2023 ring in?", replace(e, title="Ox"))
+    True
+    >>> names_the_question_years("Which animal is it this year?", e)
+    True
+    """
+    asked = set(YEAR.findall(question))
+    if not asked:
+        return True
+    context = f"{line.text} {line.title or ''} {line.date or ''}"
+    there = set(YEAR.findall(context))
+    return not there or asked <= there
+
+
 def line_fits(question: str, line: Evidence, similarity: Similarity) -> bool:
     """Whether an evidence line can answer the question, beyond supplying the right kind:
 
@@ -512,13 +538,7 @@ def _answer_events(
     # the question can still be): they are said, truly, in the abstention or as a note.
     missing = engine.absent_entities(standalone)
     heads, sentences = engine.gather(standalone, sources=sources)
-    present = engine.present_year()
-    heads = [
-        line
-        for line in heads
-        if names_the_question_years(standalone, line)
-        and not_older_than_the_present(standalone, line, present)
-    ]
+    heads = [line for line in heads if names_the_question_years(standalone, line)]
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
     if not worth_answering(evidence, threshold=settings.min_evidence_score):

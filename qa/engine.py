@@ -25,7 +25,6 @@ from index.keywords import KeywordIndex, spelled_metadata
 from index.settings import Settings
 from index.store import FileRecord, Store, chunk_digest, open_store, reconcile_keywords
 from qa.absence import absent_entities
-from qa.dating import present_year
 from qa.evidence import (
     RetrievedChunk,
     chunk_ranks,
@@ -73,7 +72,6 @@ class Engine:
     _unknown_idf: float = 1.5
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
     _catalog: tuple[int, dict[str, FileRecord]] | None = None
-    _present: tuple[int, int | None] | None = None
 
     def refresh_if_changed(self) -> None:
         """Catch up with an ingest or removal since the last question, keyed on the keyword
@@ -108,18 +106,6 @@ class Engine:
             if cached is None or cached[0] != generation:
                 served = {s: r for s, r in self.store.file_records().items() if r.served_digest}
                 cached = self._catalog = (generation, served)
-        return cached[1]
-
-    def present_year(self) -> int | None:
-        """The year the corpus is written in (`qa.answer_type.present_year` of how many chunks
-        name each year), read again when the index's generation changes."""
-        with store_failures_named(self.store.where):
-            self.refresh_if_changed()
-            cached, generation = self._present, self._generation
-            if cached is None or cached[0] != generation:
-                counts = self.keywords.stem_counts(str(year) for year in range(1800, 2100))
-                named = {int(year): n for year, n in counts.items()}
-                cached = self._present = (generation, present_year(named))
         return cached[1]
 
     def article_sentences(self, source: str) -> list[Evidence]:
