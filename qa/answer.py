@@ -30,6 +30,7 @@ from datetime import date
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage
 
+from index.clean import MONTHS
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
 from qa.answer_type import (
@@ -313,10 +314,7 @@ def answers_the_kind(
     return None
 
 
-MONTH_YEAR = re.compile(
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December),? (?:1[89]|20)\d\d(?!\d)"
-)
+MONTH_YEAR = re.compile(rf"\b(?:{'|'.join(m.title() for m in MONTHS)}),? {YEAR.pattern}")
 
 
 def names_the_question_years(question: str, line: Evidence) -> bool:

@@ -26,14 +26,12 @@ from typing import Literal
 
 import numpy as np
 
+from index.clean import MONTHS
 from qa.absence import initials
 from qa.lexical import STOPWORDS, content_terms, stem, words
 
 Kind = Literal["person", "name", "proper", "number", "share", "amount", "date", "time"]
 
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _NUMBER_WORDS = frozenset(
     """one two three four five six seven eight nine ten eleven twelve thirteen fourteen
@@ -137,7 +135,7 @@ def new_names(question: str, text: str) -> list[str]:
     ['Jimmy Kimmel']
     """
     question_words = set(words(question))
-    calendar = set(_MONTHS) | set(_WEEKDAYS)
+    calendar = set(MONTHS) | set(_WEEKDAYS)
     found = []
     for at, match in enumerate(_NAME.finditer(text)):
         tokens = [t for t in match.group().split() if t not in _QUESTION_WORDS]
@@ -208,13 +206,13 @@ def supplies(
                 (w[0].isdigit() and not YEAR.fullmatch(w)) or w in _AMOUNT_WORDS for w in new
             )
         case "date":
-            has_month = bool(new & set(_MONTHS)) and any(w.isdigit() for w in words(text))
+            has_month = bool(new & set(MONTHS)) and any(w.isdigit() for w in words(text))
             return (
                 has_month or bool(new & set(_WEEKDAYS)) or bool(re.search(r"\d{4}-\d\d-\d\d", text))
             )
         case "time":
             years = {w for w in new if YEAR.fullmatch(w)}
-            return bool(years or new & (set(_MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))
+            return bool(years or new & (set(MONTHS) | set(_WEEKDAYS) | _TIME_WORDS))
     return True  # pragma: no cover
 
 
