@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ import numpy as np
 
 from eval.metrics import answer_correct
 from eval.train_set import held_out
+from index.embed import CachedVectors
 from qa.evidence import chunk_ranks
 from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows, shipped_ranker
 from qa.types import Evidence
@@ -91,6 +93,16 @@ def collect(corpus: Path, questions: Path, out: Path) -> None:
 Group = tuple[np.ndarray, np.ndarray, np.ndarray]  # feature rows, labels, hand scores
 
 
+@cache
+def offline_similarity() -> CachedVectors:
+    """Word-embedding cosines for the features, from the configured encoder (what
+    `Engine.word_similarity` gives at run time), cached across the questions of a run."""
+    from index.embed import open_encoder
+    from index.settings import load_settings
+
+    return CachedVectors(open_encoder(load_settings()))
+
+
 def load_collected(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -115,7 +127,12 @@ def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
         )
         for c in kept
     ]
-    rows = feature_rows(record["question"], lines, [c["chunk_rank"] for c in kept])
+    rows = feature_rows(
+        record["question"],
+        lines,
+        [c["chunk_rank"] for c in kept],
+        offline_similarity().similarity,
+    )
     hand = np.array([c["score"] for c in kept])
     return rows, np.array([c["label"] for c in kept], dtype=np.float64), hand
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -147,6 +148,32 @@ def embedder_id(settings: Settings) -> str:
     if settings.embed == "openai":
         return settings.embed_model
     return MODEL_ID
+
+
+@dataclass
+class CachedVectors:
+    """An encoder's vectors of texts, each encoded once (the cache is emptied when it holds
+    more than `limit`): article sentences and single words recur across questions."""
+
+    encoder: Encoder
+    limit: int = 50_000
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def encoded(self, texts: Sequence[str]) -> np.ndarray:
+        if len(self.vectors) > self.limit:
+            self.vectors.clear()
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
+                self.vectors[text] = vector
+        if not texts:
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
+        return np.stack([self.vectors[t] for t in texts])
+
+    def similarity(self, terms: Sequence[str], texts: Sequence[str]) -> np.ndarray:
+        """Cosine of each term's embedding against each text's, (len(terms), len(texts))."""
+        vectors = self.encoded([*terms, *texts])
+        return vectors[: len(terms)] @ vectors[len(terms) :].T
 
 
 def open_encoder(settings: Settings) -> Encoder:

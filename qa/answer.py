@@ -209,10 +209,12 @@ def with_disagreements(
 # The answer kinds whose check an answer must pass: a figure for "how many", a percentage or
 # fraction for "what share". Each kind's check was switched off in turn on outside-dev and the
 # train-built set (`python -m eval.rule_replay`): these two stopped a wrong answer and refused
-# no right one; the person, name, proper, amount, date and time checks stopped nothing on
-# either (what they caught was on the gold set only) and refused three right answers. For
-# those kinds, as for a question that asks for no kind, the line must only add words of its
-# own. Every kind still feeds the ranker's `supplies_kind` feature, where it pays.
+# no right one; the person, name, proper-name ("which country"), amount, date and time checks
+# stopped nothing on either (what they caught was on the gold set only) and refused three
+# right answers. For those kinds, as for a question that asks for no kind, the line must only
+# add words of its own. Every kind still feeds the ranker's `supplies_kind` feature, where it
+# pays; the proper-name kind has since been replaced there by the ranker's learned closeness
+# of a line's new words to the asked class (`qa.ranker.class_closeness`).
 VETO_KINDS: frozenset[Kind] = frozenset({"number", "share"})
 
 

@@ -11,14 +11,14 @@ evaluation's retrieval metrics, the benchmark) never pays for it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from index.embed import Encoder, open_encoder
+from index.embed import CachedVectors, Encoder, open_encoder
 from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.keywords import KeywordIndex, spelled_metadata
@@ -66,8 +66,8 @@ class Engine:
     retriever: Any
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
-    _vectors: dict[str, np.ndarray] = field(default_factory=dict)
-    _word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    _vectors: CachedVectors = field(init=False)
+    _word_vectors: CachedVectors = field(init=False)
     _generation: int = -1
     _unknown_idf: float = 1.5
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -147,26 +147,18 @@ class Engine:
     def llm_where(self) -> str:
         return self.settings.llm_url or "local GGUF model"
 
+    def __post_init__(self) -> None:
+        self._vectors = CachedVectors(self.encoder, _SENTENCE_CACHE_LIMIT)
+        self._word_vectors = CachedVectors(self.encoder, _SENTENCE_CACHE_LIMIT)
+
     def embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Vectors of sentences, cached: the same article sentences recur across questions."""
-        return self._encoded(self._vectors, texts)
+        return self._vectors.encoded(texts)
 
-    def word_similarity(self, terms: list[str], words: list[str]) -> np.ndarray:
-        """Cosine of each term's embedding against each word's (single words, cached)."""
-        vectors = self._encoded(self._word_vectors, [*terms, *words])
-        return vectors[: len(terms)] @ vectors[len(terms) :].T
-
-    def _encoded(self, cache: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
-        """The texts' vectors, encoding only those `cache` lacks (emptied when it is full)."""
-        if len(cache) > _SENTENCE_CACHE_LIMIT:
-            cache.clear()
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
-        if missing:
-            for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
-                cache[text] = vector
-        if not texts:
-            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
-        return np.stack([cache[t] for t in texts])
+    def word_similarity(self, terms: Sequence[str], words: Sequence[str]) -> np.ndarray:
+        """Cosine of each term's embedding against each word's (words and short phrases,
+        cached)."""
+        return self._word_vectors.similarity(terms, words)
 
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
@@ -216,7 +208,8 @@ class Engine:
         )
         if self.settings.learned_ranking:
             lines = [line for line, _ in ranked]
-            ranked = learned_order(question, ranked, chunk_ranks(chunks, lines))
+            ranks = chunk_ranks(chunks, lines)
+            ranked = learned_order(question, ranked, ranks, similarity=self.word_similarity)
         return chunks, ranked
 
 

@@ -3,8 +3,10 @@
 Each candidate sentence gets a handful of corpus-independent features: how close it is to the
 question in meaning and in words (and how far below the best candidate), whether it or the
 sentence before it names the question's names and figures, whether it supplies a new name or
-figure where the question asks for one, its length, how early in its article it stands, how
-high its chunk was retrieved, whether it is page furniture. A linear model scores them;
+figure where the question asks for one, how close in meaning its closest new word is to the
+class a "which <class>" question asks for ("Pakistan" to "country", "Southwest" to "airline": a
+learned stand-in for a list of named classes), its length, how early in its article it stands,
+how high its chunk was retrieved, whether it is page furniture. A linear model scores them;
 sentences are ordered by that score. It was fitted listwise (softmax over one question's
 candidates), so a score only orders one question's sentences: whether to answer at all stays
 with the gate (`qa.answerability`) on the hand-weighted evidence score, which separates
@@ -28,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.absence import question_entities
-from qa.answer_type import Kind, expected_kind, names, supplies
-from qa.lexical import fold_accents, words
+from qa.answer_type import Kind, Similarity, asked_class, expected_kind, names, new_names, supplies
+from qa.lexical import STOPWORDS, fold_accents, words
 from qa.types import Evidence
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
@@ -51,6 +53,8 @@ FEATURES = (
     "cosine_x_supplies",
     "early_in_article",
     "chunk_retrieved_first",
+    "names_asked_class",
+    "names_asked_class_gap",
 )
 
 
@@ -67,6 +71,7 @@ class QuestionParts:
     entities: tuple[str, ...]  # its names and figures (`qa.absence.question_entities`)
     kind: Kind | None  # the answer kind it asks for (`qa.answer_type.expected_kind`)
     words: frozenset[str]
+    asked_class: str | None  # "tech company" of "which tech company ..." (`asked_class`)
 
 
 def question_parts(question: str) -> QuestionParts:
@@ -75,7 +80,39 @@ def question_parts(question: str) -> QuestionParts:
         tuple(question_entities(question)),
         expected_kind(question),
         frozenset(words(question)),
+        asked_class(question),
     )
+
+
+def candidate_answers(question: QuestionParts, text: str) -> list[str]:
+    """What in `text` could answer the question: its names and its content words that the
+    question lacks, lower-cased (figures aside).
+
+    >>> parts = question_parts("Which country had a nationwide power outage?")
+    >>> candidate_answers(parts, "Millions in Pakistan lost power in the outage.")
+    ['millions', 'pakistan', 'lost']
+    """
+    found = [name.lower() for name in new_names(question.text, text)]
+    fresh = set(words(text)) - question.words - STOPWORDS
+    found += sorted(w for w in fresh if len(w) > 2 and not w[0].isdigit() and w not in found)
+    return found
+
+
+def class_closeness(
+    question: QuestionParts, lines: Sequence[Evidence], similarity: Similarity | None
+) -> list[float]:
+    """For each line, how close in meaning its closest `candidate_answers` is to the class
+    the question asks for ("Pakistan" to "country"), 0 when the question names no class, the
+    line has no candidate, or no `similarity` is given."""
+    if question.asked_class is None or similarity is None:
+        return [0.0] * len(lines)
+    candidates = [candidate_answers(question, line.text) for line in lines]
+    spelled = sorted({c for found in candidates for c in found})
+    if not spelled:
+        return [0.0] * len(lines)
+    closeness = similarity([question.asked_class.lower()], spelled)[0]
+    at = {c: i for i, c in enumerate(spelled)}
+    return [max((float(closeness[at[c]]) for c in found), default=0.0) for found in candidates]
 
 
 def features(
@@ -85,6 +122,8 @@ def features(
     best_cosine: float,
     best_lexical: float,
     chunk_rank: int = 0,
+    class_close: float = 0.0,
+    best_class_close: float = 0.0,
 ) -> list[float]:
     """The feature vector of one candidate line, in `FEATURES` order.
 
@@ -121,6 +160,8 @@ def features(
         line.cosine * supplied,
         1.0 / (1.0 + line.start / 1000),
         1.0 / (1.0 + chunk_rank),
+        class_close,
+        class_close - best_class_close,
     ]
 
 
@@ -171,18 +212,30 @@ def shipped_ranker() -> Ranker:
 
 
 def feature_rows(
-    question: str, lines: Sequence[Evidence], chunk_ranks: Sequence[int]
+    question: str,
+    lines: Sequence[Evidence],
+    chunk_ranks: Sequence[int],
+    similarity: Similarity | None = None,
 ) -> np.ndarray:
     """The feature rows of every candidate line of a question (`chunk_ranks`: each line's
-    chunk retrieval rank)."""
+    chunk retrieval rank; `similarity`: word-embedding cosines, for `class_closeness`)."""
     if not lines:
         return np.zeros((0, len(FEATURES)))
     parts = question_parts(question)
     best_cosine = max(line.cosine for line in lines)
     best_lexical = max(line.lexical for line in lines)
+    closeness = class_closeness(parts, lines, similarity)
     rows = [
-        features(parts, line, best_cosine=best_cosine, best_lexical=best_lexical, chunk_rank=rank)
-        for line, rank in zip(lines, chunk_ranks, strict=True)
+        features(
+            parts,
+            line,
+            best_cosine=best_cosine,
+            best_lexical=best_lexical,
+            chunk_rank=rank,
+            class_close=close,
+            best_class_close=max(closeness),
+        )
+        for line, rank, close in zip(lines, chunk_ranks, closeness, strict=True)
     ]
     return np.asarray(rows, dtype=np.float64)
 
@@ -192,14 +245,16 @@ def learned_order(
     ranked: Sequence[tuple[Evidence, np.ndarray]],
     chunk_ranks: Sequence[int],
     ranker: Ranker | None = None,
+    similarity: Similarity | None = None,
 ) -> list[tuple[Evidence, np.ndarray]]:
     """`ranked` (hand-weighted order, each line with its vector) reordered by the learned
-    ranker, each line's `rank_score` set; `chunk_ranks`: each line's chunk retrieval rank."""
+    ranker, each line's `rank_score` set; `chunk_ranks`: each line's chunk retrieval rank;
+    `similarity`: word-embedding cosines (`Engine.word_similarity`)."""
     if not ranked:
         return []
     ranker = ranker or shipped_ranker()
     lines = [line for line, _ in ranked]
-    scores = ranker.scores(feature_rows(question, lines, chunk_ranks))
+    scores = ranker.scores(feature_rows(question, lines, chunk_ranks, similarity))
     rescored = [
         (replace(line, rank_score=round(float(score), 4)), vector)
         for (line, vector), score in zip(ranked, scores, strict=True)

@@ -8,12 +8,16 @@ import numpy as np
 import pytest
 
 from eval.learn_ranker import accuracy, fit_listwise
+from index.embed import CachedVectors, open_encoder
+from index.settings import load_settings
 from qa.ranker import (
     FEATURES,
     WEIGHTS_FILE,
     Ranker,
+    class_closeness,
     feature_rows,
     learned_order,
+    question_parts,
     ranker_from_json,
     shipped_ranker,
 )
@@ -96,3 +100,35 @@ def test_listwise_fit_learns_the_feature_that_marks_the_answer() -> None:
     assert ranker.weights[marker] == max(ranker.weights)
     assert accuracy(groups, ranker, 1) > 0.9
     assert accuracy(groups, None, 1) < 0.5  # the random hand scores do not find it
+
+
+@pytest.fixture(scope="module")
+def word_vectors() -> CachedVectors:
+    """The real MiniLM encoder behind `Engine.word_similarity`."""
+    return CachedVectors(open_encoder(load_settings()))
+
+
+def test_a_line_naming_an_instance_of_the_asked_class_is_closer(
+    word_vectors: CachedVectors,
+) -> None:
+    question = "Which country experienced a nationwide power outage this week?"
+    names_one = _line("Nearly 220 million people in Pakistan were without power.", 0.5, 1.0)
+    names_none = _line("Thousands have experienced power outages amid the storm.", 0.5, 1.0)
+    parts = question_parts(question)
+    close = class_closeness(parts, [names_one, names_none], word_vectors.similarity)
+    assert parts.asked_class == "country"
+    assert close[0] > close[1]
+    rows = feature_rows(question, [names_one, names_none], [0, 0], word_vectors.similarity)
+    gap = FEATURES.index("names_asked_class_gap")
+    assert rows[0, gap] == 0.0 and rows[1, gap] < 0.0
+
+
+def test_without_an_asked_class_or_a_similarity_the_class_features_are_zero(
+    word_vectors: CachedVectors,
+) -> None:
+    line = _line("Nearly 220 million people in Pakistan were without power.", 0.5, 1.0)
+    columns = [FEATURES.index("names_asked_class"), FEATURES.index("names_asked_class_gap")]
+    no_class = feature_rows("Who lost power this week?", [line], [0], word_vectors.similarity)
+    no_similarity = feature_rows("Which country lost power?", [line], [0])
+    assert not no_class[:, columns].any()
+    assert not no_similarity[:, columns].any()
