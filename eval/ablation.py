@@ -49,7 +49,7 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
         "dense retrieval only (no BM25 fusion)": [("qa.engine.build_retriever", dense)],
         "no lexical term in sentence ranking": [("qa.evidence.LEXICAL_WEIGHT", 0.0)],
         "hand-weighted sentence order (no learned ranker)": [
-            ("qa.engine.learned_order", lambda question, ranked, ranks: list(ranked))
+            ("qa.engine.learned_order", lambda question, ranked, ranks, **_: list(ranked))
         ],
         "no near-duplicate folding": [
             ("qa.engine.fold_near_duplicates", lambda ranked: [e for e, _ in ranked])
