@@ -8,8 +8,8 @@ the kinds of `qa.answer.VETO_KINDS` only ("how many", "what share"): `eval.rule_
 measured on outside-dev and the train-built set that the other kinds' vetoes stopped no wrong
 answer and refused three right ones. These are generic rules about English questions, not
 rules about any corpus. A "which country / company / city" question has no kind of its own:
-a list of such classes was replaced by `asked_class`, the question's class phrase, whose
-closeness in meaning to a line's new words the ranker learned (`qa.ranker.class_closeness`).
+a list of such classes was replaced by the ranker's learned closeness of a line's new words
+to the question's class phrase (`qa.ranker.asked_class`, `qa.ranker.class_closeness`).
 
 >>> expected_kind("How many civilians were evacuated?"), expected_kind("Who said it?")
 ('number', 'person')
@@ -100,39 +100,6 @@ def expected_kind(question: str) -> Kind | None:
     if re.match(r"(who|whom|whose)\b", rest):
         return "person"
     return None
-
-
-# Words that end the noun phrase after "which" / "what": verbs, prepositions, adverbs.
-_CLASS_ENDS = (
-    "is|was|are|were|has|have|had|will|would|did|does|do|can|could|should|of|to|in|on|at|for|"
-    "that|who|from|by|with|recently|this|last|currently|now|just|reportedly|officially|"
-    "announced|became|made|won|after|before|over|into|about|as|during|since|when|where|while|"
-    "than|and|or|its|his|her|their|[a-z]+ed"
-)
-_ASKED_CLASS = re.compile(
-    rf"\b(?:which|what)\s+((?:(?!(?:{_CLASS_ENDS})\b)[\w’'&.-]+\s+){{0,4}}?)(?:{_CLASS_ENDS})\b",
-    re.IGNORECASE,
-)
-
-
-def asked_class(question: str) -> str | None:
-    """The noun phrase a "which/what <class>" question asks for an instance of ("tech
-    company", "European country"), or None. Whether a line names an instance of it is
-    learned, not listed: the ranker weighs how close in meaning the line's new words are to
-    the phrase (`qa.ranker`).
-
-    >>> asked_class("Which tech company confirmed it was laying off 10,000 employees?")
-    'tech company'
-    >>> asked_class("Hundreds were arrested in which country after the riots?")
-    'country'
-    >>> asked_class("What is the name of the ship?") is None
-    True
-    """
-    found = _ASKED_CLASS.search(question)
-    phrase = found.group(1).strip() if found else ""
-    if not phrase or phrase.split()[0].lower() in ("the", "a", "an"):
-        return None
-    return phrase
 
 
 def names(text: str) -> list[str]:

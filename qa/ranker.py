@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.absence import question_entities
-from qa.answer_type import Kind, Similarity, asked_class, expected_kind, names, new_names, supplies
+from qa.answer_type import Kind, Similarity, expected_kind, names, new_names, supplies
 from qa.lexical import STOPWORDS, fold_accents, words
 from qa.types import Evidence
 
@@ -63,6 +63,39 @@ def _entity_found(entity: str, text: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(folded)}", fold_accents(text).lower()) is not None
 
 
+# Words that end the noun phrase after "which" / "what": verbs, prepositions, adverbs.
+_CLASS_ENDS = (
+    "is|was|are|were|has|have|had|will|would|did|does|do|can|could|should|of|to|in|on|at|for|"
+    "that|who|from|by|with|recently|this|last|currently|now|just|reportedly|officially|"
+    "announced|became|made|won|after|before|over|into|about|as|during|since|when|where|while|"
+    "than|and|or|its|his|her|their|[a-z]+ed"
+)
+_ASKED_CLASS = re.compile(
+    rf"\b(?:which|what)\s+((?:(?!(?:{_CLASS_ENDS})\b)[\w’'&.-]+\s+){{0,4}}?)(?:{_CLASS_ENDS})\b",
+    re.IGNORECASE,
+)
+
+
+def asked_class(question: str) -> str | None:
+    """The noun phrase a "which/what <class>" question asks for an instance of ("tech
+    company", "European country"), or None. Whether a line names an instance of it is
+    learned, not listed: the ranker weighs how close in meaning the line's new words are to
+    the phrase (`class_closeness`).
+
+    >>> asked_class("Which tech company confirmed it was laying off 10,000 employees?")
+    'tech company'
+    >>> asked_class("Hundreds were arrested in which country after the riots?")
+    'country'
+    >>> asked_class("What is the name of the ship?") is None
+    True
+    """
+    found = _ASKED_CLASS.search(question)
+    phrase = found.group(1).strip() if found else ""
+    if not phrase or phrase.split()[0].lower() in ("the", "a", "an"):
+        return None
+    return phrase
+
+
 @dataclass(frozen=True)
 class QuestionParts:
     """What the features need of the question, worked out once per question."""
@@ -71,7 +104,7 @@ class QuestionParts:
     entities: tuple[str, ...]  # its names and figures (`qa.absence.question_entities`)
     kind: Kind | None  # the answer kind it asks for (`qa.answer_type.expected_kind`)
     words: frozenset[str]
-    asked_class: str | None  # "tech company" of "which tech company ..." (`asked_class`)
+    asked_class: str | None  # "tech company" of "which tech company ..."
 
 
 def question_parts(question: str) -> QuestionParts:
