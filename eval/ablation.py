@@ -68,6 +68,21 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
         "one evidence line shown to the model (the learned ranker's first)": [
             ("qa.answer.EVIDENCE_SHOWN", 1)
         ],
+        "no year check (a line about another year may answer)": [
+            ("qa.answer.names_the_question_years", lambda question, line: True)
+        ],
+        "no unsure refusal (the ranker's unsure first line is answered)": [
+            ("qa.answer.too_unsure_to_answer", lambda first, sentences, **_: False)
+        ],
+        "no sure first line (the model always chooses)": [
+            ("qa.answer.first_line_is_sure", lambda first, sentences, sure_line: False)
+        ],
+        "no phrase-or-line rule (the model's phrase kept)": [
+            ("qa.answer.phrase_or_its_line", lambda question, composed, shown: composed)
+        ],
+        "no sentence before a restating line": [
+            ("qa.answer.with_the_sentence_before", lambda question, composed, sentences: composed)
+        ],
         "no answerability gate": [
             ("qa.answer.worth_answering", lambda evidence, **_: bool(evidence))
         ],
