@@ -58,9 +58,6 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
             ("qa.cite.MIN_SUPPORT", 0.0),
             ("qa.cite.SENTENCE_CLAIM_WORDS", 10_000),
         ],
-        "no reranking (chunks in hybrid order)": [
-            ("qa.engine.rerank_chunks", lambda chunks, ranked: list(chunks))
-        ],
         "no answer-fit checks (subject, role, counted thing)": [
             ("qa.answer.line_fits", lambda question, line, similarity: True)
         ],
@@ -108,23 +105,25 @@ def run_ablation(
     *,
     reuse_store: bool = False,
     only: tuple[str, ...] = (),
+    reindex: bool = False,
 ) -> dict[str, dict[str, float]]:
     """One eval per row. Each row indexes into a temp store, unless `reuse_store`: then rows
     answer from `settings.store_dir` as it is, and the rows that change ingest are skipped
-    (a large outside corpus takes minutes to index)."""
+    (a large outside corpus takes minutes to index), or, with `reindex`, index the corpus
+    afresh into a temp store."""
     from index.ingest import ingest
     from qa.engine import forget_engines
 
     rows: dict[str, dict[str, float]] = {}
     for name, patches in _variants().items():
-        if reuse_store and name in REINDEXING:
+        if reuse_store and name in REINDEXING and not reindex:
             continue
         if only and name != "newsqa (everything on)" and not any(o in name for o in only):
             continue
         progress(f"== {name}")
         with switched_off(patches), tempfile.TemporaryDirectory() as store:
             run_settings = settings
-            if not reuse_store:
+            if not reuse_store or name in REINDEXING:
                 run_settings = settings.model_copy(update={"store_dir": Path(store)})
             forget_engines()
             ingest(run_settings)
@@ -155,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", default=[], help="rows whose name holds this (repeatable)"
     )
+    parser.add_argument(
+        "--reindex",
+        action="store_true",
+        help="with --corpus, also run the rows that index the corpus afresh (minutes)",
+    )
     args = parser.parse_args(argv)
     questions = load_gold(args.questions)[: args.limit]
     questions = spread_sample(questions, args.sample) if args.sample else questions
@@ -163,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
         update = {"corpus_dir": args.corpus, "store_dir": scratch_store(args.corpus)}
         settings = settings.model_copy(update=update)
     rows = run_ablation(
-        settings, questions, reuse_store=args.corpus is not None, only=tuple(args.only)
+        settings,
+        questions,
+        reuse_store=args.corpus is not None,
+        only=tuple(args.only),
+        reindex=args.reindex,
     )
     print(format_rows(rows))
     return 0
