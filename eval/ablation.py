@@ -59,7 +59,7 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
             ("qa.cite.SENTENCE_CLAIM_WORDS", 10_000),
         ],
         "no answer-fit checks (subject, role, counted thing)": [
-            ("qa.answer.line_fits", lambda question, line, similarity: True)
+            ("qa.line_checks.line_fits", lambda question, line, similarity: True)
         ],
         "no answer-kind check": [("qa.answer.answers_the_kind", lambda q, c, *rest: c)],
         "one evidence line shown to the model (the learned ranker's first)": [

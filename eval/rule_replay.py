@@ -1,7 +1,7 @@
 """Which of the extractive answer's checks pay for themselves: `python -m eval.rule_replay`.
 
-The checks of `qa.answer.answers_the_kind` (the answer kind of `qa.answer_type.supplies`, and
-the subject, role and counted-noun checks of `line_fits`) decide, after the model has
+The checks of `qa.line_checks.answers_the_kind` (the answer kind of `qa.answer_type.supplies`,
+and the subject, role and counted-noun checks of `line_fits`) decide, after the model has
 written, whether an answer is kept, replaced by another shown line, or refused. They are pure
 functions of the question, the model's text and the shown lines, so they can be measured one
 at a time without running the model again:
@@ -50,60 +50,60 @@ def _rule(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
 
 
 def _kind_off(kind: str) -> Any:
-    import qa.answer
+    import qa.line_checks
     from qa.answer_type import supplies
 
     def lenient(question: str, text: str, asked: Any = None) -> bool:
         return True if asked == kind else supplies(question, text, asked)
 
-    return mock.patch.object(qa.answer, "supplies", lenient)
+    return mock.patch.object(qa.line_checks, "supplies", lenient)
 
 
-for _kind in ("number", "share"):  # `qa.answer.VETO_KINDS`
+for _kind in ("number", "share"):  # `qa.line_checks.VETO_KINDS`
     RULES[f"kind check: {_kind}"] = lambda kind=_kind: _kind_off(kind)  # type: ignore[misc]
 
 
 @_rule("every kind vetoes (before this check was narrowed)")
 def _every_kind() -> Any:
-    import qa.answer
+    import qa.line_checks
     from qa.answer_type import Kind
 
-    return mock.patch.object(qa.answer, "VETO_KINDS", frozenset(get_args(Kind)))
+    return mock.patch.object(qa.line_checks, "VETO_KINDS", frozenset(get_args(Kind)))
 
 
 @_rule("kind check: all kinds")
 def _no_kinds() -> Any:
-    import qa.answer
+    import qa.line_checks
 
-    return mock.patch.object(qa.answer, "supplies", lambda *args, **kwargs: True)
+    return mock.patch.object(qa.line_checks, "supplies", lambda *args, **kwargs: True)
 
 
 @_rule("subject check")
 def _no_subject() -> Any:
-    import qa.answer
+    import qa.line_checks
 
-    return mock.patch.object(qa.answer, "asked_subject", lambda question: None)
+    return mock.patch.object(qa.line_checks, "asked_subject", lambda question: None)
 
 
 @_rule("role check")
 def _no_role() -> Any:
-    import qa.answer
+    import qa.line_checks
 
-    return mock.patch.object(qa.answer, "asked_role", lambda question: [])
+    return mock.patch.object(qa.line_checks, "asked_role", lambda question: [])
 
 
 @_rule("counted-noun check")
 def _no_count() -> Any:
-    import qa.answer
+    import qa.line_checks
 
-    return mock.patch.object(qa.answer, "counted_terms", lambda question: [])
+    return mock.patch.object(qa.line_checks, "counted_terms", lambda question: [])
 
 
 @_rule("fit checks (subject, role, count)")
 def _no_fit() -> Any:
-    import qa.answer
+    import qa.line_checks
 
-    return mock.patch.object(qa.answer, "line_fits", lambda *args: True)
+    return mock.patch.object(qa.line_checks, "line_fits", lambda *args: True)
 
 
 @contextmanager
@@ -118,15 +118,10 @@ def collect(corpus: Path | None, questions: Path, out: Path) -> None:
     """One JSON line per question: what the extractive checks see (see the module doc)."""
     from eval.runner import DEFAULT_GOLD, _ingest_scratch, load_gold, scratch_store
     from index.settings import load_settings
-    from qa.answer import (
-        EVIDENCE_MARGIN,
-        EVIDENCE_SHOWN,
-        Generation,
-        standalone_question,
-        without_repeats,
-    )
+    from qa.answer import EVIDENCE_MARGIN, EVIDENCE_SHOWN, Generation, standalone_question
     from qa.answerability import worth_answering
     from qa.engine import get_engine
+    from qa.line_checks import without_repeats
     from qa.prompts import STOP, build_answer_prompt
 
     settings = load_settings()
@@ -185,8 +180,8 @@ class Outcome:
 
 def replay(records: list[dict[str, Any]], similarity: Any) -> Outcome:
     """The checks applied to saved records, as `qa.answer` does after generation."""
-    from qa.answer import answers_the_kind
     from qa.cite import compose_answer
+    from qa.line_checks import answers_the_kind
 
     right = wrong = refused_ok = refused_bad = answered_bad = 0
     for record in records:

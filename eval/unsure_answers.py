@@ -5,7 +5,7 @@ Reads collections of `python -m eval.learn_ranker collect` (every candidate sent
 question, labelled by whether it holds the answer string) and, for each question that passes
 the gate (`Settings.min_evidence_score`), takes what the extractive path would answer with:
 the shipped ranker's first line, its softmax probability over the candidates
-(`qa.answer.first_line_probability`) and the best evidence score. For each pair of
+(`qa.line_checks.first_line_probability`) and the best evidence score. For each pair of
 (`unsure_line`, `sure_evidence_score`) it prints right / wrong / answered unanswerable: a
 right answer is a first line that holds the answer. The model, which may pick another shown
 line, and the answer checks are left out, so these are the first line's figures, not newsqa's

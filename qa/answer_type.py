@@ -1,15 +1,16 @@
 """What kind of answer a question asks for, and whether a text supplies it (pure).
 
-A "who" question needs a name or a role that the question does not already contain; "how
-many" needs a figure the question lacks; "when" needs a time expression; "what date" needs a
+A "who" question needs a name or a role that the question does not already contain; "how many"
+needs a figure the question lacks; "when" needs a time expression; "what date" needs a
 calendar date. `supplies` says whether a text gives that; the learned ranker (`qa.ranker`)
-weighs it as a feature for every kind, and `qa.answer` uses it as a veto before answering for
-the kinds of `qa.answer.VETO_KINDS` only ("how many", "what share"): `eval.rule_replay`
-measured on outside-dev and the train-built set that the other kinds' vetoes stopped no wrong
-answer and refused three right ones. These are generic rules about English questions, not
-rules about any corpus. A "which country / company / city" question has no kind of its own:
-a list of such classes was replaced by the ranker's learned closeness of a line's new words
-to the question's class phrase (`qa.ranker.asked_class`, `qa.ranker.class_closeness`).
+weighs it as a feature for every kind, and `qa.line_checks` uses it as a veto before answering
+for the kinds of `qa.line_checks.VETO_KINDS` only ("how many", "what share"):
+`eval.rule_replay` measured on outside-dev and the train-built set that the other kinds'
+vetoes stopped no wrong answer and refused three right ones. These are generic rules about
+English questions, not rules about any corpus. A "which country / company / city" question has
+no kind of its own: a list of such classes was replaced by the ranker's learned closeness of a
+line's new words to the question's class phrase (`qa.ranker.asked_class`,
+`qa.ranker.class_closeness`).
 
 >>> expected_kind("How many civilians were evacuated?"), expected_kind("Who said it?")
 ('number', 'person')

@@ -124,7 +124,7 @@ def test_near_duplicates_fold_into_the_best_line() -> None:
 
 
 def test_what_else_followups_move_already_given_lines_last() -> None:
-    from qa.answer import without_repeats
+    from qa.line_checks import without_repeats
 
     history = [("Who is quoted on the eternal war?", PESKOV.text + " [1]")]
     assert without_repeats("What else did Peskov say?", [PESKOV, BLINKEN], history) == [
@@ -179,7 +179,7 @@ def test_a_hosted_rewrite_that_is_no_question_falls_back_to_the_rule() -> None:
 def test_only_the_kinds_that_pay_on_outside_news_veto_an_answer() -> None:
     import numpy as np
 
-    from qa.answer import VETO_KINDS, answers_the_kind
+    from qa.line_checks import VETO_KINDS, answers_the_kind
 
     def unrelated(terms: list[str], text_words: list[str]) -> np.ndarray:
         return np.zeros((len(terms), len(text_words)))
@@ -197,8 +197,8 @@ def test_only_the_kinds_that_pay_on_outside_news_veto_an_answer() -> None:
 def test_a_line_that_restates_the_question_is_quoted_after_the_sentence_that_names_it() -> None:
     from dataclasses import replace
 
-    from qa.answer import with_the_sentence_before
     from qa.cite import Composed, citation_of
+    from qa.line_checks import with_the_sentence_before
 
     question = "Which home goods chain said it has substantial doubt it can stay in business?"
     before = Evidence(
