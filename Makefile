@@ -89,9 +89,10 @@ ranker: install
 	  --questions $(TRAIN_SET)/questions.jsonl --out $(HOME)/.cache/newsqa/ranker/train.jsonl
 	$(PY) -m eval.learn_ranker fit --write
 
-# The answer-line judge (qa/line_judge.onnx) is trained with torch, which newsqa never needs at
-# run time: a separate environment with the CPU build. Needs the candidates `make ranker`
-# collected; see eval/LINE_JUDGE.md.
+# The answer-line judge experiment (a MiniLM cross-encoder, not shipped: see the README's "Tried
+# and not shipped") is trained with torch, which newsqa never needs at run time: a separate
+# environment with the CPU build. Needs the candidates `make ranker` collected; the int8 ONNX
+# export goes to ~/.cache/newsqa/line-judge, never the repository.
 TRAIN_VENV := .venv-train
 $(TRAIN_VENV)/.installed:
 	$(PYTHON) -m venv $(TRAIN_VENV)
