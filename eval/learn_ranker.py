@@ -107,11 +107,10 @@ def load_collected(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
-    """Feature rows and labels of a question's candidates (only those from its first
-    `top_k` chunks, when given: one collection at top_k 16 also answers for 12)."""
-    kept = [c for c in record["lines"] if top_k is None or c["chunk_rank"] < top_k]
-    lines = [
+def candidate_lines(record: dict[str, Any], top_k: int | None = None) -> list[Evidence]:
+    """A collected question's candidates as `Evidence` (only those from its first `top_k`
+    chunks, when given)."""
+    return [
         Evidence(
             c["source"],
             c["title"],
@@ -120,16 +119,24 @@ def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
             c["start"],
             c["start"],
             c["text"],
+            score=c["score"],
             before=c["before"],
             cosine=c["cosine"],
             lexical=c["lexical"],
             furniture=c["furniture"],
         )
-        for c in kept
+        for c in record["lines"]
+        if top_k is None or c["chunk_rank"] < top_k
     ]
+
+
+def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
+    """Feature rows and labels of a question's candidates (only those from its first
+    `top_k` chunks, when given: one collection at top_k 16 also answers for 12)."""
+    kept = [c for c in record["lines"] if top_k is None or c["chunk_rank"] < top_k]
     rows = feature_rows(
         record["question"],
-        lines,
+        candidate_lines(record, top_k),
         [c["chunk_rank"] for c in kept],
         offline_similarity().similarity,
     )
