@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from eval.calibrate import roc_auc
 from eval.learn_ranker import candidate_lines, load_collected, offline_similarity, rows_of
 from eval.train_set import held_out
 from qa.answer_type import Similarity, supplies
@@ -114,8 +115,14 @@ class Question:
     answerable: bool
     right: bool  # the ranker's first line holds the answer
     features: np.ndarray  # `ANSWER_FEATURES`
-    best_score: float
-    first_probability: float
+
+    @property
+    def best_score(self) -> float:
+        return float(self.features[ANSWER_FEATURES.index("best_score")])
+
+    @property
+    def first_probability(self) -> float:
+        return float(self.features[ANSWER_FEATURES.index("first_probability")])
 
 
 def question_of(record: dict[str, Any]) -> Question | None:
@@ -140,8 +147,6 @@ def question_of(record: dict[str, Any]) -> Question | None:
         bool(record["answerable"]),
         bool(record["answerable"] and labels[first]),
         np.asarray(values, dtype=np.float64),
-        max(line.score for line in lines),
-        first_line_probability(lines[first], lines) or 0.0,
     )
 
 
@@ -173,18 +178,14 @@ def fitted(questions: Sequence[Question]) -> AnswerModel:
     return fit_logistic(rows, np.array([q.right for q in questions], dtype=np.float64))
 
 
-def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """Probability that a positive outscores a negative (ties count half).
+def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
+    """`eval.calibrate.roc_auc` of the scores whose label is true against the rest.
 
-    >>> roc_auc([0.9, 0.2, 0.5], [True, False, False]), roc_auc([0.1, 0.5], [True, False])
+    >>> auc([0.9, 0.2, 0.5], [True, False, False]), auc([0.1, 0.5], [True, False])
     (1.0, 0.0)
     """
-    positive = [s for s, y in zip(scores, labels, strict=True) if y]
-    negative = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not positive or not negative:
-        return float("nan")
-    wins = sum((p > n) + 0.5 * (p == n) for p in positive for n in negative)
-    return wins / (len(positive) * len(negative))
+    pairs = list(zip(scores, labels, strict=True))
+    return roc_auc([s for s, y in pairs if y], [s for s, y in pairs if not y])
 
 
 def counts(questions: Sequence[Question], answered: Sequence[bool]) -> str:
@@ -207,11 +208,11 @@ def table(name: str, questions: Sequence[Question], model: AnswerModel) -> str:
     best = [q.best_score for q in questions]
     lines = [
         f"{name}: {len(questions)} questions, {sum(right)} with a right first line",
-        f"ROC AUC, right first line against the rest: gate score {roc_auc(best, right):.3f}, "
-        f"ranker probability {roc_auc([q.first_probability for q in questions], right):.3f}, "
-        f"learned {roc_auc(list(p), right):.3f}",
-        f"ROC AUC, answerable against unanswerable: gate score {roc_auc(best, answerable):.3f}, "
-        f"learned {roc_auc(list(p), answerable):.3f}",
+        f"ROC AUC, right first line against the rest: gate score {auc(best, right):.3f}, "
+        f"ranker probability {auc([q.first_probability for q in questions], right):.3f}, "
+        f"learned {auc(list(p), right):.3f}",
+        f"ROC AUC, answerable against unanswerable: gate score {auc(best, answerable):.3f}, "
+        f"learned {auc(list(p), answerable):.3f}",
         "right / wrong / answered unanswerable (first line only)",
         f"  shipped (gate {GATE}, ranker probability {UNSURE_LINE} unless a score "
         f"{SURE_SCORE}): {counts(questions, [shipped_rule(q) for q in questions])}",
