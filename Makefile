@@ -89,10 +89,10 @@ ranker: install
 	  --questions $(TRAIN_SET)/questions.jsonl --out $(HOME)/.cache/newsqa/ranker/train.jsonl
 	$(PY) -m eval.learn_ranker fit --write
 
-# The answer-line judge experiment (a MiniLM cross-encoder, not shipped: see the README's "Tried
-# and not shipped") is trained with torch, which newsqa never needs at run time: a separate
-# environment with the CPU build. Needs the candidates `make ranker` collected; the int8 ONNX
-# export goes to ~/.cache/newsqa/line-judge, never the repository.
+# The answer-line judge (a MiniLM cross-encoder, qa/line_judge.onnx; card eval/LINE_JUDGE.md) is
+# trained with torch, which newsqa never needs at run time: a separate environment with the CPU
+# build. Needs the candidates `make ranker` collected; about 14 minutes on 2 cores. The int8
+# ONNX export replaces qa/line_judge.onnx.
 TRAIN_VENV := .venv-train
 $(TRAIN_VENV)/.installed:
 	$(PYTHON) -m venv $(TRAIN_VENV)
@@ -101,7 +101,7 @@ $(TRAIN_VENV)/.installed:
 	touch $@
 
 line-judge: $(TRAIN_VENV)/.installed
-	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge pairs
+	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge groups
 	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge train
 	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge export
 

@@ -1,149 +1,116 @@
-"""Score the answer-line judge (`eval.learn_line_judge`, exported to int8 ONNX in the user's
-cache) on collected candidates, beside the ranker:
-`python -m eval.judge_lines FILE.jsonl [--top-k 12]` (files from `eval.learn_ranker collect`).
+"""Fit and score the answer-line judge's weight (`qa.line_judge.JUDGE_WEIGHT`) on collected
+candidates: `python -m eval.judge_lines TRAIN.jsonl [OTHER.jsonl ...]`.
 
-Prints, for answerable questions with an answer line among their candidates, the share whose
-best line holds the answer (top-1) and whose best 3 hold one (top-3): by the learned ranker, by
-the judge alone, and by the judge over the ranker's best N. Then how well each question-level
-score separates answerable from unanswerable questions (ROC AUC): the gate's best evidence
-score, and the judge's best logit over the ranker's best N.
+Reads collections of `python -m eval.learn_ranker collect` (every candidate sentence of each
+question, labelled by whether it holds the answer string). For the answerable questions with
+an answer line among the ranker's best `JUDGE_POOL`, each line's score is the shipped
+ranker's plus a weight times the judge's logit, as `qa.engine.Engine` orders them. The weight
+is fitted on the first collection's held-out fifth (`eval.train_set.held_out`: the questions
+the judge was not trained on) by the listwise negative log-likelihood of its answer lines;
+the other collections (outside-dev, gold) are only scored. Prints, for each weight, top-1 /
+top-3 answer-line accuracy and that log-likelihood on every set.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import threading
 from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from eval.calibrate import roc_auc as auc
-from eval.learn_ranker import rows_of
-from index.errors import NewsQAError
+from eval.learn_ranker import load_collected, rows_of
+from eval.train_set import held_out
+from qa.line_judge import JUDGE_POOL, LineJudge
 from qa.ranker import shipped_ranker
 
-POOLS = (3, 6, 12)
-MODEL_FILE = Path.home() / ".cache" / "newsqa" / "line-judge" / "line_judge.onnx"
-MAX_TOKENS = 128  # question and sentence together, as in training
+WEIGHTS = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0)
 
 
-@lru_cache(maxsize=1)
-def _pair_tokenizer() -> Any:
-    from tokenizers import Tokenizer
+@dataclass(frozen=True)
+class JudgedQuestion:
+    """The ranker's best `JUDGE_POOL` lines of one question, in its order."""
 
-    from index.embed import _model_files
-
-    tokenizer = Tokenizer.from_file(str(_model_files()[1]))
-    tokenizer.enable_truncation(MAX_TOKENS)
-    tokenizer.enable_padding()
-    return tokenizer
+    rank_scores: np.ndarray
+    logits: np.ndarray
+    labels: np.ndarray  # bool: does each line hold the answer string
 
 
-class LineJudge:
-    """`scores(question, sentences) -> float32 logits`, higher: more likely an answer."""
-
-    def __init__(self, *, threads: int = 2, model: Path = MODEL_FILE) -> None:
-        import onnxruntime as ort
-
-        if not model.is_file():
-            raise NewsQAError(f"no answer-line judge at {model}; run `make line-judge`")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(model), options, ["CPUExecutionProvider"])
-        self._lock = threading.Lock()
-
-    def scores(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        if not sentences:
-            return np.zeros(0, dtype=np.float32)
-        encoded = _pair_tokenizer().encode_batch([(question, s) for s in sentences])
-        feeds = {
-            "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
-        }
-        with self._lock:
-            logits = self._session.run(None, feeds)[0]
-        return np.asarray(logits, dtype=np.float32).reshape(-1)
-
-
-def judged(records: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
-    """Each question's candidates in ranker order with labels, hand scores and judge logits."""
-    judge, ranker = LineJudge(), shipped_ranker()
-    out = []
+def judged_questions(
+    records: Sequence[dict[str, Any]], judge: LineJudge, top_k: int = 12
+) -> list[JudgedQuestion]:
+    ranker = shipped_ranker()
+    found = []
     for record in records:
-        kept = [c for c in record["lines"] if c["chunk_rank"] < top_k]
-        if not kept:
-            out.append({"answerable": record["answerable"], "labels": [], "hand": [], "judge": []})
+        if not record["answerable"]:
             continue
-        rows, labels, hand = rows_of(record, top_k)
-        order = np.argsort(-ranker.scores(rows), kind="stable")
-        texts = [kept[i]["text"] for i in order]
-        logits = judge.scores(record["question"], texts)
-        out.append(
-            {
-                "answerable": record["answerable"],
-                "labels": labels[order].tolist(),
-                "hand": hand[order].tolist(),
-                "judge": logits.tolist(),
-            }
-        )
-    return out
+        rows, labels, _ = rows_of(record, top_k)
+        scores = ranker.scores(rows)
+        pool = np.argsort(-scores, kind="stable")[:JUDGE_POOL]
+        if not labels[pool].any():
+            continue
+        kept = [c for c in record["lines"] if c["chunk_rank"] < top_k]
+        logits = judge.logits(record["question"], [kept[i]["text"] for i in pool])
+        found.append(JudgedQuestion(scores[pool], logits, labels[pool].astype(bool)))
+    return found
 
 
-def report(items: list[dict[str, Any]]) -> str:
-    found = [i for i in items if i["answerable"] and any(i["labels"])]
-    lines = [f"{len(found)} answerable questions with an answer line among the candidates"]
+def top_k_accuracy(questions: Sequence[JudgedQuestion], weight: float, k: int) -> float:
+    """Share of questions with an answer line among the `k` best by ranker + weight x judge.
 
-    def top(k: int, pick: Any) -> float:
-        return float(np.mean([max(np.array(i["labels"])[pick(i)[:k]]) for i in found]))
+    >>> q = JudgedQuestion(np.array([2.0, 1.0]), np.array([0.0, 2.0]), np.array([False, True]))
+    >>> top_k_accuracy([q], 0.0, 1), top_k_accuracy([q], 1.0, 1)
+    (0.0, 1.0)
+    """
+    hits = [
+        q.labels[np.argsort(-(q.rank_scores + weight * q.logits), kind="stable")[:k]].any()
+        for q in questions
+    ]
+    return float(np.mean(hits))
 
-    ranked = lambda i: np.arange(len(i["labels"]))  # noqa: E731
-    lines.append(f"  ranker            top-1 {top(1, ranked):.3f}  top-3 {top(3, ranked):.3f}")
-    for pool in POOLS:
 
-        def rejudged(i: dict[str, Any], pool: int = pool) -> np.ndarray:
-            head = np.argsort(-np.array(i["judge"][:pool]), kind="stable")
-            return np.concatenate([head, np.arange(len(head), len(i["labels"]))])
+def negative_log_likelihood(questions: Sequence[JudgedQuestion], weight: float) -> float:
+    """Mean -log of the softmax mass on each question's answer lines.
 
-        lines.append(
-            f"  judge over top {pool:<2d} "
-            f"top-1 {top(1, rejudged):.3f}  top-3 {top(3, rejudged):.3f}"
-        )
-    answerable = [i for i in items if i["answerable"]]
-    unanswerable = [i for i in items if not i["answerable"]]
-    gate = lambda i: max(i["hand"], default=-9.0)  # noqa: E731
-    lines.append(
-        f"  AUC answerable vs not ({len(answerable)} / {len(unanswerable)}): gate score "
-        f"{auc([gate(i) for i in answerable], [gate(i) for i in unanswerable]):.3f}"
-    )
-    for pool in POOLS:
-        best = lambda i, pool=pool: max(i["judge"][:pool], default=-9.0)  # noqa: E731
-        lines.append(
-            f"    judge best of top {pool:<2d} "
-            f"{auc([best(i) for i in answerable], [best(i) for i in unanswerable]):.3f}"
-        )
-    return "\n".join(lines)
+    >>> q = JudgedQuestion(np.array([0.0, 0.0]), np.array([0.0, 0.0]), np.array([True, False]))
+    >>> round(negative_log_likelihood([q], 1.0), 3)
+    0.693
+    """
+    losses = []
+    for q in questions:
+        z = q.rank_scores + weight * q.logits
+        p = np.exp(z - z.max())
+        losses.append(-np.log(max(float(p[q.labels].sum() / p.sum()), 1e-12)))
+    return float(np.mean(losses))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.judge_lines", description=__doc__)
-    parser.add_argument("records", type=Path)
-    parser.add_argument("--top-k", type=int, default=12)
-    parser.add_argument("--save", type=Path, default=None, help="write the judged candidates")
+    parser.add_argument("fit", type=Path, help="the train-built collection (its held-out fifth)")
+    parser.add_argument("others", type=Path, nargs="*", help="collections only scored")
     args = parser.parse_args(argv)
-    records = [json.loads(x) for x in args.records.read_text(encoding="utf-8").splitlines()]
-    items = judged(records, args.top_k)
-    if args.save:
-        args.save.write_text(json.dumps(items), encoding="utf-8")
-    print(report(items))
+    judge = LineJudge()
+    fit_records = [r for r in load_collected(args.fit) if held_out(r["id"])]
+    sets = {f"{args.fit.name} (held-out fifth)": judged_questions(fit_records, judge)}
+    sets |= {p.name: judged_questions(load_collected(p), judge) for p in args.others}
+    print("| weight | " + " | ".join(f"{name}: top-1 / top-3 / NLL" for name in sets) + " |")
+    print("|---:|" + "---:|" * len(sets))
+    for weight in WEIGHTS:
+        cells = [
+            f"{top_k_accuracy(qs, weight, 1):.3f} / {top_k_accuracy(qs, weight, 3):.3f} / "
+            f"{negative_log_likelihood(qs, weight):.3f}"
+            for qs in sets.values()
+        ]
+        print(f"| {weight:.2f} | " + " | ".join(cells) + " |")
+    fitted = next(iter(sets.values()))
+    best = min(np.arange(0.0, 2.05, 0.05), key=lambda w: negative_log_likelihood(fitted, w))
+    print(f"questions: {', '.join(f'{n} {len(q)}' for n, q in sets.items())}")
+    print(f"fitted weight (least NLL on the held-out fifth, steps of 0.05): {best:.2f}")
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

