@@ -89,10 +89,10 @@ ranker: install
 	  --questions $(TRAIN_SET)/questions.jsonl --out $(HOME)/.cache/newsqa/ranker/train.jsonl
 	$(PY) -m eval.learn_ranker fit --write
 
-# The answer-line judge (a MiniLM cross-encoder, qa/line_judge.onnx; card eval/LINE_JUDGE.md) is
-# trained with torch, which newsqa never needs at run time: a separate environment with the CPU
-# build. Needs the candidates `make ranker` collected; about 14 minutes on 2 cores. The int8
-# ONNX export replaces qa/line_judge.onnx.
+# The answer-line judge experiment (a MiniLM cross-encoder, not shipped; card eval/LINE_JUDGE.md)
+# is trained with torch, which newsqa never needs at run time: a separate environment with the
+# CPU build. Needs the candidates `make ranker` collected; about 14 minutes on 2 cores. The int8
+# ONNX export goes to ~/.cache/newsqa/line-judge, never the repository.
 TRAIN_VENV := .venv-train
 $(TRAIN_VENV)/.installed:
 	$(PYTHON) -m venv $(TRAIN_VENV)

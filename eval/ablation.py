@@ -51,7 +51,6 @@ def _variants() -> dict[str, list[tuple[str, Any]]]:
         "hand-weighted sentence order (no learned ranker)": [
             ("qa.engine.learned_order", lambda question, ranked, ranks, **_: list(ranked))
         ],
-        "no answer-line judge (the learned ranker's order alone)": [("qa.engine.JUDGE_POOL", 0)],
         "no near-duplicate folding": [
             ("qa.engine.fold_near_duplicates", lambda ranked: [e for e, _ in ranked])
         ],

@@ -74,31 +74,6 @@ def measure_answers(engine: Any, questions: Sequence[str], *, compare_first: int
     return StepResult(tuple(rows), (note,))
 
 
-def measure_judge_cost(engine: Any, questions: Sequence[str]) -> list[Row]:
-    """Finding the evidence with the answer-line judge and without it, the same questions
-    side by side (each engine warmed on the first question first): p50 of each and their
-    ratio."""
-    from qa.engine import load_engine
-
-    plain = load_engine(engine.settings.model_copy(update={"line_judge": False}))
-    judged = load_engine(engine.settings.model_copy(update={"line_judge": True}))
-    times: dict[str, list[float]] = {"with": [], "without": []}
-    for each in (judged, plain):
-        each.find_evidence(questions[0])
-    for question in questions:
-        for name, each in (("with", judged), ("without", plain)):
-            began = time.perf_counter()
-            each.find_evidence(question)
-            times[name].append(time.perf_counter() - began)
-    step = "answers"
-    with_judge, without = percentile(times["with"], 50), percentile(times["without"], 50)
-    return [
-        Row(step, "evidence p50 with the line judge (s)", round(with_judge, 3)),
-        Row(step, "evidence p50 without it (s)", round(without, 3)),
-        Row(step, "line judge cost (with / without)", round(with_judge / max(without, 1e-9), 2)),
-    ]
-
-
 def measure_stock(engine: Any, questions: Sequence[str]) -> StepResult:
     """The stock llama-index pipeline (eval.baseline) on the same questions and models."""
     from eval.baseline import StockPipeline
@@ -129,9 +104,7 @@ def _bundled_engine(work: Path) -> Any:
 
 def step_answers(work: Path, config: BenchConfig) -> StepResult:
     questions = gold_questions(config.questions, answerable_only=True)
-    engine = _bundled_engine(work)
-    answers = measure_answers(engine, questions, compare_first=config.stock_questions)
-    return StepResult((*answers.rows, *measure_judge_cost(engine, questions)), answers.notes)
+    return measure_answers(_bundled_engine(work), questions, compare_first=config.stock_questions)
 
 
 def step_stock(work: Path, config: BenchConfig) -> StepResult:

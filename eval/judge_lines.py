@@ -1,10 +1,10 @@
-"""Fit and score the answer-line judge's weight (`qa.line_judge.JUDGE_WEIGHT`) on collected
+"""Fit and score the answer-line judge's weight (`eval.line_judge.JUDGE_WEIGHT`) on collected
 candidates: `python -m eval.judge_lines TRAIN.jsonl [OTHER.jsonl ...]`.
 
 Reads collections of `python -m eval.learn_ranker collect` (every candidate sentence of each
 question, labelled by whether it holds the answer string). For the answerable questions with
 an answer line among the ranker's best `JUDGE_POOL`, each line's score is the shipped
-ranker's plus a weight times the judge's logit, as `qa.engine.Engine` orders them. The weight
+ranker's plus a weight times the judge's logit (`eval.line_judge.judged_order`). The weight
 is fitted on the first collection's held-out fifth (`eval.train_set.held_out`: the questions
 the judge was not trained on) by the listwise negative log-likelihood of its answer lines;
 the other collections (outside-dev, gold) are only scored. Prints, for each weight, top-1 /
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from eval.learn_ranker import load_collected, rows_of
+from eval.line_judge import JUDGE_POOL, LineJudge
 from eval.train_set import held_out
-from qa.line_judge import JUDGE_POOL, LineJudge
 from qa.ranker import shipped_ranker
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0)

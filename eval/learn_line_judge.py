@@ -1,6 +1,7 @@
-"""Train the answer-line judge (`qa.line_judge`): a MiniLM cross-encoder that scores whether a
-sentence states a question's answer. `python -m eval.learn_line_judge groups|train|export`;
-`make line-judge` runs all three. Card: `eval/LINE_JUDGE.md`.
+"""Train the answer-line judge (`eval.line_judge`; an experiment, not shipped): a MiniLM
+cross-encoder that scores whether a sentence states a question's answer.
+`python -m eval.learn_line_judge groups|train|export`; `make line-judge` runs all three.
+Card: `eval/LINE_JUDGE.md`.
 
 Training needs torch, which newsqa never needs: `make line-judge` runs it in a separate
 environment, `.venv-train`, with the CPU build (`torch==2.13.0`) and `transformers`.
@@ -19,7 +20,7 @@ environment, `.venv-train`, with the CPU build (`torch==2.13.0`) and `transforme
    group, the answer line the target (cross-entropy); prints the held-out share of groups
    whose answer line scores first.
 3. `export`: the fitted model to ONNX, quantised to int8 (onnxruntime's dynamic quantiser),
-   written over `qa/line_judge.onnx`.
+   written to `~/.cache/newsqa/line-judge/line_judge.onnx`, never the repository.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from index.sentences import split_sentences  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "train" / "realtimeqa-2020-2022.jsonl"
 CACHE = Path.home() / ".cache" / "newsqa" / "line-judge"
-MODEL_FILE = ROOT / "qa" / "line_judge.onnx"  # qa.line_judge.MODEL_FILE; `qa` needs newsqa's deps
+MODEL_FILE = CACHE / "line_judge.onnx"  # eval.line_judge.MODEL_FILE; eval.line_judge needs qa
 COLLECTED = Path.home() / ".cache" / "newsqa" / "ranker" / "train.jsonl"
 MAX_TOKENS = 80  # question and sentence together; longer pairs are cut (the sentence end)
 FROZEN_LAYERS = 3  # embeddings and the lowest layers keep their weights: a third of the cost

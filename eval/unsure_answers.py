@@ -20,16 +20,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from eval.learn_ranker import candidate_lines, load_collected, rows_of
-from eval.train_set import held_out
+from eval.learn_ranker import load_collected, rows_of
 from index.settings import load_settings
-from qa.line_checks import first_line_probability
-from qa.line_judge import JUDGE_POOL, LineJudge, judged_order
 from qa.ranker import shipped_ranker
 
 LINES = (0.0, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
@@ -53,35 +50,20 @@ class Outcome:
     answered_unanswerable: int
 
 
-def first_lines(
-    path: Path, top_k: int = 12, *, judge: LineJudge | None = None, held_out_only: bool = False
-) -> list[FirstLine]:
-    """The first line of each collected question (of its held-out fifth only, when asked):
-    the shipped ranker's, re-scored by the answer-line `judge` when given, as
-    `qa.engine.Engine` orders them."""
+def first_lines(path: Path, top_k: int = 12) -> list[FirstLine]:
     ranker = shipped_ranker()
     found = []
     for record in load_collected(path):
-        if held_out_only and not held_out(record["id"]):
-            continue
         rows, labels, hand = rows_of(record, top_k)
         if not len(hand):
             found.append(FirstLine(record["answerable"], -1.0, 0.0, False))
             continue
-        lines = [
-            (replace(line, rank_score=float(score)), np.array([float(label)]))
-            for line, score, label in zip(
-                candidate_lines(record, top_k), ranker.scores(rows), labels, strict=True
-            )
-        ]
-        ranked = sorted(lines, key=lambda pair: -pair[0].rank_score)
-        if judge is not None:
-            pool = [line.text for line, _ in ranked[:JUDGE_POOL]]
-            ranked = judged_order(ranked, judge.logits(record["question"], pool).tolist())
-        sentences = [line for line, _ in ranked]
-        probability = first_line_probability(sentences[0], sentences) or 0.0
+        scores = ranker.scores(rows)
+        weights = np.exp(scores - scores.max())
+        first = int(np.argmax(scores))
+        probability = float(weights[first] / weights.sum())
         found.append(
-            FirstLine(record["answerable"], float(hand.max()), probability, bool(ranked[0][1][0]))
+            FirstLine(record["answerable"], float(hand.max()), probability, bool(labels[first]))
         )
     return found
 
@@ -112,22 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.unsure_answers")
     parser.add_argument("collected", nargs="+", help="collections from eval.learn_ranker collect")
     parser.add_argument("--gate", type=float, default=load_settings().min_evidence_score)
-    parser.add_argument(
-        "--line-judge", action="store_true", help="re-score the first lines with the judge"
-    )
-    parser.add_argument(
-        "--held-out",
-        action="append",
-        default=[],
-        help="a collection read on its held-out fifth only (one the judge was fitted on)",
-    )
     args = parser.parse_args(argv)
-    judge = LineJudge() if args.line_judge else None
-    sets = {Path(p).name: first_lines(Path(p), judge=judge) for p in args.collected}
-    sets |= {
-        f"{Path(p).name} (held-out fifth)": first_lines(Path(p), judge=judge, held_out_only=True)
-        for p in args.held_out
-    }
+    sets = {Path(p).name: first_lines(Path(p)) for p in args.collected}
     print("right / wrong / answered unanswerable, first line only, gate", args.gate)
     print("| unsure_line | sure score | " + " | ".join(sets) + " |")
     print("|---:|---:|" + "---:|" * len(sets))

@@ -99,20 +99,13 @@ class Settings(BaseSettings):
         description="Order evidence sentences by the learned ranker (qa/ranker.json, fitted "
         "on ../shared/train questions); off: by the hand-weighted score.",
     )
-    line_judge: bool = Field(
-        True,
-        description="Re-score the learned ranker's best 12 lines with the answer-line judge "
-        "(qa/line_judge.onnx, a MiniLM cross-encoder fitted on ../shared/train questions; "
-        "needs learned_ranking); off: the ranker's order alone.",
-    )
     passages: int = Field(
         4, description="Sentence windows an instruct model reads per question.", ge=1, le=12
     )
     sure_line: float = Field(
         0.5,
-        description="Extractive mode: when the learned ranker (re-scored by the line judge) "
-        "gives its first line at least this probability (softmax over the question's "
-        "candidate sentences), that line is "
+        description="Extractive mode: when the learned ranker gives its first line at least "
+        "this probability (softmax over the question's candidate sentences), that line is "
         "the answer and no model runs; 1 asks the model every time. 0.5: the line is likelier "
         "than all the others together.",
         ge=0.0,

@@ -34,7 +34,6 @@ from qa.evidence import (
     rerank_chunks,
 )
 from qa.lexical import stems
-from qa.line_judge import JUDGE_POOL, LineJudge, judged_order
 from qa.ranker import learned_order
 from qa.retrieve import build_retriever, retrieve_chunks
 from qa.types import Evidence
@@ -67,7 +66,6 @@ class Engine:
     retriever: Any
     _llm: Any = None
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
-    _judge: LineJudge | None = None
     _vectors: CachedVectors = field(init=False)
     _word_vectors: CachedVectors = field(init=False)
     _generation: int = -1
@@ -146,14 +144,6 @@ class Engine:
             return self._llm
 
     @property
-    def judge(self) -> LineJudge:
-        """The answer-line judge, loaded on first use (about 23 MB, int8)."""
-        with self._llm_lock:
-            if self._judge is None:
-                self._judge = LineJudge(threads=self.settings.llm_threads)
-            return self._judge
-
-    @property
     def llm_where(self) -> str:
         return self.settings.llm_url or "local GGUF model"
 
@@ -220,9 +210,6 @@ class Engine:
             lines = [line for line, _ in ranked]
             ranks = chunk_ranks(chunks, lines)
             ranked = learned_order(question, ranked, ranks, similarity=self.word_similarity)
-            if self.settings.line_judge:
-                pool = [line.text for line, _ in ranked[:JUDGE_POOL]]
-                ranked = judged_order(ranked, self.judge.logits(question, pool).tolist())
         return chunks, ranked
 
 

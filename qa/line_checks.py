@@ -200,23 +200,19 @@ def chooser_declined(reply: str) -> bool:
 
 
 def first_line_probability(first: Evidence, sentences: Sequence[Evidence]) -> float | None:
-    """The learned ranker's confidence: its softmax probability, over every candidate
-    sentence, of its own best line (`first` when the ranker's order is the answer's; the
-    answer-line judge may have put another line first, `qa.line_judge`); None when the ranker
-    did not score the lines.
+    """The learned ranker's softmax probability of `first` over every candidate sentence;
+    None when the ranker did not score the lines.
 
     >>> line = Evidence("a.txt", None, None, None, 0, 1, "x", rank_score=3.0)
     >>> round(first_line_probability(line, [line, replace(line, rank_score=0.0)]), 3)
     0.953
-    >>> judged_up = replace(line, rank_score=0.0, judge_score=5.0)
-    >>> round(first_line_probability(judged_up, [judged_up, line]), 3)
-    0.953
     >>> first_line_probability(replace(line, rank_score=0.0), [replace(line, rank_score=0.0)])
     """
-    scores = np.array([s.rank_score for s in (sentences or [first])])
+    scores = np.array([s.rank_score for s in sentences])
     if not scores.any():
         return None
-    return float(1.0 / np.exp(scores - scores.max()).sum())
+    weights = np.exp(scores - scores.max())
+    return float(np.exp(first.rank_score - scores.max()) / weights.sum())
 
 
 def first_line_is_sure(first: Evidence, sentences: Sequence[Evidence], sure_line: float) -> bool:

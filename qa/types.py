@@ -45,7 +45,6 @@ class Evidence:
     lexical: float = 0.0  # the IDF-weighted word-overlap part of `score`
     furniture: bool = False  # from text that cleaning set apart (an appeal, a trailing list)
     rank_score: float = 0.0  # the learned ranker's score: orders one question's sentences
-    judge_score: float = 0.0  # the answer-line judge's weighted logit, added when ordering
 
 
 @dataclass(frozen=True)

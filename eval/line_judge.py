@@ -1,22 +1,19 @@
-"""The learned answer-line judge: a MiniLM cross-encoder that re-scores the ranker's best lines.
+"""The answer-line judge at run time (an experiment, not shipped): a MiniLM cross-encoder
+that re-scores the learned ranker's best lines.
 
-The learned ranker (`qa.ranker`) scores each candidate sentence from a handful of features,
-one at a time. The judge reads the question and the sentence together (one MiniLM pass over
-both, a linear head on the mean-pooled tokens) and gives a logit: how likely the sentence
-states the answer. Its logit, times `JUDGE_WEIGHT`, is added to the ranker's score of each of
-the ranker's best `JUDGE_POOL` lines, and the lines are ordered again; lines beyond the pool
-get the pool's lowest logit, so none of them overtakes a line the judge read.
+The learned ranker (`qa.ranker`) scores each candidate sentence from features, one at a time.
+The judge reads the question and the sentence together (one MiniLM pass over both, a linear
+head on the mean-pooled tokens) and gives a logit: how likely the sentence states the answer.
+`judged_order` adds its logit, times a weight, to the ranker's score of each of the ranker's
+best `JUDGE_POOL` lines and orders them again; lines beyond the pool get the pool's lowest
+logit, so none of them overtakes a line the judge read.
 
-The judge only orders. Whether to answer at all, and whether the first line is sure enough
-to answer without a model, stay with the ranker's own confidence (its softmax probability of
-its best line, `qa.line_checks.first_line_probability`), on which `NEWSQA_UNSURE_LINE` and
-`NEWSQA_SURE_LINE` were chosen: replayed on collected candidates, deciding on the re-scored
-order's probability instead answered more unanswerable questions (`eval.unsure_answers`).
-
-The weights (`line_judge.onnx` beside this file, int8) were fitted listwise on questions
-from ../shared/train only (`make line-judge`, `eval.learn_line_judge`); `eval/LINE_JUDGE.md`
-is the card: data, training time, what it scores on outside news, and how `JUDGE_WEIGHT`
-was chosen.
+`make line-judge` trains it on ../shared/train only (`eval.learn_line_judge`) and exports it
+to the user's cache; `python -m eval.judge_lines` fits the weight and scores it offline.
+Wired into newsqa's engine (commit 8d53d4c) it put the answer line first more often but did
+not make outside-dev's answers better end to end, so newsqa does not use it: the card,
+`eval/LINE_JUDGE.md`, and the README ("The answer-line judge, measured and not shipped") hold
+the figures.
 """
 
 from __future__ import annotations
@@ -33,10 +30,10 @@ import numpy as np
 from index.errors import NewsQAError
 from qa.types import Evidence
 
-MODEL_FILE = Path(__file__).with_name("line_judge.onnx")
+MODEL_FILE = Path.home() / ".cache" / "newsqa" / "line-judge" / "line_judge.onnx"
 MAX_TOKENS = 128  # question and sentence together; longer pairs lose the sentence's end
 JUDGE_POOL = 12  # the ranker's best lines the judge reads
-JUDGE_WEIGHT = 0.7  # fitted on the train-built held-out fifth (eval/LINE_JUDGE.md)
+JUDGE_WEIGHT = 0.7  # fitted on the train-built held-out fifth (`eval.judge_lines`)
 
 
 @lru_cache(maxsize=1)
@@ -55,14 +52,14 @@ class LineJudge:
     """`logits(question, sentences) -> float32 array`: higher, likelier to state the answer.
 
     The model is quantised dynamically (int8 weights per channel, activations scaled per
-    run), so a sentence's logit moves a little with the batch it is scored in; newsqa scores
-    one question's pool as one batch, as every figure in the card was measured."""
+    run), so a sentence's logit moves a little with the batch it is scored in; one
+    question's pool is scored as one batch, as every figure in the card was measured."""
 
     def __init__(self, *, threads: int = 2, model: Path = MODEL_FILE) -> None:
         import onnxruntime as ort
 
         if not model.is_file():
-            raise NewsQAError(f"answer-line judge missing: {model}; set NEWSQA_LINE_JUDGE=false")
+            raise NewsQAError(f"answer-line judge missing: {model}; run `make line-judge`")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
@@ -88,24 +85,22 @@ def judged_order(
     logits: Sequence[float],
     weight: float = JUDGE_WEIGHT,
 ) -> list[tuple[Evidence, np.ndarray]]:
-    """`ranked` (the learned ranker's order) reordered by `rank_score` plus `judge_score`: the
-    judge's `logits` of its first `len(logits)` lines times `weight`; the lines after them get
-    the lowest of those logits, so they keep their place below the pool. `rank_score` stays
-    the ranker's own, so its confidence (`qa.line_checks.first_line_probability`) is not the
-    judge's.
+    """`ranked` (the learned ranker's order) with the judge's `logits` of its first
+    `len(logits)` lines, times `weight`, added to their `rank_score`, reordered; the lines
+    after them get the lowest of those logits, so they keep their place below the pool.
 
     >>> line = Evidence("a.txt", None, None, None, 0, 1, "x")
     >>> ranked = [(replace(line, text=t, rank_score=s), np.zeros(1)) for t, s in
     ...     (("first", 2.0), ("second", 1.5), ("third", 1.0))]
-    >>> [(e.text, e.judge_score) for e, _ in judged_order(ranked, [-1.0, 0.5], weight=1.0)]
-    [('second', 0.5), ('first', -1.0), ('third', -1.0)]
+    >>> [(e.text, e.rank_score) for e, _ in judged_order(ranked, [-1.0, 0.5], weight=1.0)]
+    [('second', 2.0), ('first', 1.0), ('third', 0.0)]
     """
     if not ranked or len(logits) == 0:
         return list(ranked)
     floor = min(logits)
     bonuses = [*logits, *[floor] * (len(ranked) - len(logits))]
     rescored = [
-        (replace(line, judge_score=round(weight * float(bonus), 4)), vector)
+        (replace(line, rank_score=round(line.rank_score + weight * float(bonus), 4)), vector)
         for (line, vector), bonus in zip(ranked, bonuses, strict=True)
     ]
-    return sorted(rescored, key=lambda pair: -(pair[0].rank_score + pair[0].judge_score))
+    return sorted(rescored, key=lambda pair: -pair[0].rank_score)
