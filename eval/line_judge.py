@@ -12,8 +12,8 @@ logit, so none of them overtakes a line the judge read.
 to the user's cache; `python -m eval.judge_lines` fits the weight and scores it offline.
 Wired into newsqa's engine (commit 0b21494) it put the answer line first more often but did
 not make outside-dev's answers better end to end, so newsqa does not use it: the card,
-`eval/LINE_JUDGE.md`, and the README ("The answer-line judge, measured and not shipped") hold
-the figures.
+`eval/LINE_JUDGE.md`, and the README ("Known gaps": "Tried twice and not shipped") hold the
+figures.
 """
 
 from __future__ import annotations
