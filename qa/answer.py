@@ -315,7 +315,9 @@ def _answer_events(
         yield _abstained(asked, rewritten, timings, missing)
         return
     composed = phrase_or_its_line(standalone, composed, shown)
-    composed, disagreement = with_disagreements(standalone, composed, evidence)
+    composed, disagreement = with_disagreements(
+        standalone, composed, evidence, min_score=settings.min_evidence_score
+    )
     composed = with_the_sentence_before(standalone, composed, sentences)
     notes = _notes(composed, disagreement, missing)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))

@@ -39,6 +39,7 @@ from qa.answer_type import (
     covers,
     expected_kind,
     figure_counts,
+    names,
     names_anything_new,
     names_role,
     new_names,
@@ -150,14 +151,18 @@ def with_the_sentence_before(
 
 
 def with_disagreements(
-    question: str, composed: Composed, evidence: list[Evidence]
+    question: str, composed: Composed, evidence: list[Evidence], *, min_score: float
 ) -> tuple[Composed, tuple[str, ...]]:
-    """For questions about figures, cite other articles that give a different figure."""
+    """For questions about figures, cite other articles that give a different figure for the
+    same thing (`qa.disagree.disagreeing`: lines scoring at least `min_score`, the gate's
+    threshold, that name what the question and the cited line name)."""
     cited = cited_line(composed, evidence)
     if expected_kind(question) not in ("number", "share", "amount") or cited is None:
         return composed, ()
     pool = [line for head in evidence[:DISAGREEMENT_POOL] for line in (head, *head.also)]
-    differing = disagreeing(stems(question), cited, pool)
+    differing = disagreeing(
+        stems(question), cited, pool, asked_names=names(question), min_score=min_score
+    )
     if not differing:
         return composed, ()
     return add_disagreement(composed, differing), ("sources disagree on this figure",)

@@ -163,6 +163,32 @@ def test_figures_and_disagreeing_sources() -> None:
     assert isinstance(both, Composed)
 
 
+def test_disagreement_only_about_the_same_thing() -> None:
+    """Outside news gave "Other reports differ" for figures of other things: a year read as a
+    count, a unit that belongs to the next number, a line too far from the question, a line
+    about someone else."""
+    from qa.disagree import disagreeing, figures
+
+    assert figures("the 2022 World Cup has 32 teams", {"world", "team"}) == [
+        ("32", "team", "32 teams")
+    ]
+    assert figures("set forward in 2018 by 30 seconds", {"second"}) == [
+        ("30", "second", "30 seconds")
+    ]
+    cited = Evidence("a.txt", None, None, None, 0, 9, "McCarthy won after 15 rounds.", score=1.4)
+    earlier = Evidence("b.txt", None, None, None, 0, 9, "McCarthy lost three rounds.", score=1.2)
+    other_story = Evidence("c.txt", None, None, None, 0, 9, "The bill took 4 rounds.", score=1.2)
+    far = Evidence("d.txt", None, None, None, 0, 9, "McCarthy once lost 2 rounds.", score=0.6)
+    found = disagreeing(
+        {"round"},
+        cited,
+        [earlier, other_story, far],
+        asked_names=["Kevin McCarthy"],
+        min_score=0.79,
+    )
+    assert [(e.source, words) for e, words in found] == [("b.txt", "three rounds")]
+
+
 def test_a_hosted_rewrite_that_is_no_question_falls_back_to_the_rule() -> None:
     from qa.rewrite import condensed
 
