@@ -57,7 +57,8 @@ def figures(text: str, unit_stems: set[str]) -> list[tuple[str, str, str]]:
             continue
         if _YEAR.fullmatch(raw_value):
             continue
-        following = after.split()
+        spans = list(re.finditer(r"\S+", after))
+        following = [span.group() for span in spans]
         if following and following[0].lower() in _MULTIPLIERS:
             value = f"{value} {following[0].lower()}"
         for index, word in enumerate(following):
@@ -66,7 +67,7 @@ def figures(text: str, unit_stems: set[str]) -> list[tuple[str, str, str]]:
             if stem(word.lower().strip("’'")) in unit_stems:
                 phrase = " ".join([raw_value, *following[: index + 1]])
                 found.append((value, stem(word.lower()), phrase))
-                said_until = match.start() + len(phrase)
+                said_until = match.start(3) + spans[index].end()
                 break
     return found
 
