@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.answer_type import YEAR
 from qa.lexical import STOPWORDS, stem, words
 from qa.types import Evidence
 
@@ -35,7 +36,6 @@ _FIGURE = re.compile(
     r"(?=((?:\s+[\w’'-]+){0,3}))",  # the words after, not consumed: they may hold a figure
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 
 
 def figures(text: str, unit_stems: set[str]) -> list[tuple[str, str, str]]:
@@ -55,7 +55,7 @@ def figures(text: str, unit_stems: set[str]) -> list[tuple[str, str, str]]:
         if percent:
             found.append((value, "%", match.group(0)[: match.end(2) - match.start()].strip()))
             continue
-        if _YEAR.fullmatch(raw_value):
+        if YEAR.fullmatch(raw_value):
             continue
         spans = list(re.finditer(r"\S+", after))
         following = [span.group() for span in spans]
