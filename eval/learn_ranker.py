@@ -32,7 +32,14 @@ from eval.metrics import answer_correct
 from eval.train_set import held_out
 from index.embed import CachedVectors
 from qa.evidence import chunk_ranks
-from qa.ranker import FEATURES, WEIGHTS_FILE, Ranker, feature_rows, shipped_ranker
+from qa.ranker import (
+    ANSWER_ENCODER_FILE,
+    FEATURES,
+    WEIGHTS_FILE,
+    Ranker,
+    feature_rows,
+    shipped_ranker,
+)
 from qa.types import Evidence
 
 CACHE = Path.home() / ".cache" / "newsqa" / "ranker"
@@ -103,6 +110,20 @@ def offline_similarity() -> CachedVectors:
     return CachedVectors(open_encoder(load_settings()))
 
 
+@cache
+def offline_answer_vectors() -> CachedVectors:
+    """The answer encoder's vectors (what `Engine.answer_cosines` uses), cached across the
+    questions of a run."""
+    from index.embed import OnnxMiniLM
+
+    return CachedVectors(OnnxMiniLM(model_path=ANSWER_ENCODER_FILE))
+
+
+def answer_cosines(question: str, texts: Sequence[str]) -> list[float]:
+    vectors = offline_answer_vectors().encoded([question, *texts])
+    return [float(v) for v in vectors[1:] @ vectors[0]]
+
+
 def load_collected(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
@@ -139,6 +160,7 @@ def rows_of(record: dict[str, Any], top_k: int | None = None) -> Group:
         candidate_lines(record, top_k),
         [c["chunk_rank"] for c in kept],
         offline_similarity().similarity,
+        answer_cosines(record["question"], [c["text"] for c in kept]),
     )
     hand = np.array([c["score"] for c in kept])
     return rows, np.array([c["label"] for c in kept], dtype=np.float64), hand

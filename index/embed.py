@@ -81,10 +81,14 @@ class OnnxMiniLM:
     model_id = MODEL_ID
     dimension = 384
 
-    def __init__(self, *, threads: int = 2) -> None:
+    def __init__(self, *, threads: int = 2, model_path: Path | None = None) -> None:
+        """The shipped model, or another export of the same architecture and tokenizer at
+        `model_path` (`qa.ranker.ANSWER_ENCODER_FILE`)."""
         import onnxruntime as ort
 
-        model_path, _ = _model_files()
+        if model_path is not None:
+            self.model_id = model_path.stem
+        model_path = model_path or _model_files()[0]
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3

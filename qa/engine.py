@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import CachedVectors, Encoder, open_encoder
+from index.embed import CachedVectors, Encoder, OnnxMiniLM, open_encoder
 from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.keywords import KeywordIndex, spelled_metadata
@@ -34,7 +34,7 @@ from qa.evidence import (
     rerank_chunks,
 )
 from qa.lexical import stems
-from qa.ranker import learned_order
+from qa.ranker import ANSWER_ENCODER_FILE, learned_order
 from qa.retrieve import build_retriever, retrieve_chunks
 from qa.types import Evidence
 
@@ -68,6 +68,8 @@ class Engine:
     _llm_lock: threading.Lock = field(default_factory=threading.Lock)
     _vectors: CachedVectors = field(init=False)
     _word_vectors: CachedVectors = field(init=False)
+    _answer_vectors: CachedVectors | None = None
+    _answer_lock: threading.Lock = field(default_factory=threading.Lock)
     _generation: int = -1
     _unknown_idf: float = 1.5
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -160,6 +162,18 @@ class Engine:
         cached)."""
         return self._word_vectors.similarity(terms, words)
 
+    def answer_cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        """Each text's cosine to the question under the answer encoder (the learned ranker's
+        second MiniLM, `qa.ranker.ANSWER_ENCODER_FILE`; loaded on first use, vectors cached)."""
+        with self._answer_lock:
+            if self._answer_vectors is None:
+                encoder = OnnxMiniLM(
+                    threads=self.settings.llm_threads, model_path=ANSWER_ENCODER_FILE
+                )
+                self._answer_vectors = CachedVectors(encoder, _SENTENCE_CACHE_LIMIT)
+        vectors = self._answer_vectors.encoded([question, *texts])
+        return vectors[1:] @ vectors[0]
+
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
         with store_failures_named(self.store.where):
@@ -209,7 +223,13 @@ class Engine:
         if self.settings.learned_ranking:
             lines = [line for line, _ in ranked]
             ranks = chunk_ranks(chunks, lines)
-            ranked = learned_order(question, ranked, ranks, similarity=self.word_similarity)
+            ranked = learned_order(
+                question,
+                ranked,
+                ranks,
+                similarity=self.word_similarity,
+                answer_cosines=list(self.answer_cosines(question, [line.text for line in lines])),
+            )
         return chunks, ranked
 
 

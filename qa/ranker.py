@@ -6,7 +6,9 @@ sentence before it names the question's names and figures, whether it supplies a
 figure where the question asks for one, how close in meaning its closest new word is to the
 class a "which <class>" question asks for ("Pakistan" to "country", "Southwest" to "airline": a
 learned stand-in for a list of named classes), its length, how early in its article it stands,
-how high its chunk was retrieved, whether it is page furniture. A linear model scores them;
+how high its chunk was retrieved, whether it is page furniture, and its cosine to the question
+under a second MiniLM fine-tuned to match questions to the sentences that answer them
+(`answer_encoder.onnx` beside this file; card `eval/ANSWER_ENCODER.md`). A linear model scores them;
 sentences are ordered by that score. It was fitted listwise (softmax over one question's
 candidates), so a score only orders one question's sentences: whether to answer at all stays
 with the gate (`qa.answerability`) on the hand-weighted evidence score, which separates
@@ -35,6 +37,7 @@ from qa.lexical import STOPWORDS, fold_accents, words
 from qa.types import Evidence
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
+ANSWER_ENCODER_FILE = Path(__file__).with_name("answer_encoder.onnx")
 
 FEATURES = (
     "cosine",
@@ -55,6 +58,8 @@ FEATURES = (
     "chunk_retrieved_first",
     "names_asked_class",
     "names_asked_class_gap",
+    "answer_cosine",
+    "answer_cosine_gap",
 )
 
 
@@ -157,8 +162,11 @@ def features(
     chunk_rank: int = 0,
     class_close: float = 0.0,
     best_class_close: float = 0.0,
+    answer_cosine: float | None = None,
+    best_answer_cosine: float | None = None,
 ) -> list[float]:
-    """The feature vector of one candidate line, in `FEATURES` order.
+    """The feature vector of one candidate line, in `FEATURES` order (`answer_cosine`: the
+    line's cosine to the question under the answer encoder; without one, its `cosine`).
 
     >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
     ...     "Buffalo Bills.", cosine=0.6, lexical=0.7)
@@ -175,6 +183,8 @@ def features(
     supplied = float(supplies(question.text, line.text, question.kind))
     new_names = [n for n in names(line.text) if not set(words(n)) & question.words]
     line_words = words(line.text)
+    answer_cosine = line.cosine if answer_cosine is None else answer_cosine
+    best_answer_cosine = best_cosine if best_answer_cosine is None else best_answer_cosine
     new_figures = [w for w in line_words if w[0].isdigit() and w not in question.words]
     return [
         line.cosine,
@@ -195,6 +205,8 @@ def features(
         1.0 / (1.0 + chunk_rank),
         class_close,
         class_close - best_class_close,
+        answer_cosine,
+        answer_cosine - best_answer_cosine,
     ]
 
 
@@ -249,15 +261,22 @@ def feature_rows(
     lines: Sequence[Evidence],
     chunk_ranks: Sequence[int],
     similarity: Similarity | None = None,
+    answer_cosines: Sequence[float] | None = None,
 ) -> np.ndarray:
     """The feature rows of every candidate line of a question (`chunk_ranks`: each line's
-    chunk retrieval rank; `similarity`: word-embedding cosines, for `class_closeness`)."""
+    chunk retrieval rank; `similarity`: word-embedding cosines, for `class_closeness`;
+    `answer_cosines`: each line's cosine to the question under the answer encoder,
+    `Engine.answer_cosines`)."""
     if not lines:
         return np.zeros((0, len(FEATURES)))
     parts = question_parts(question)
     best_cosine = max(line.cosine for line in lines)
     best_lexical = max(line.lexical for line in lines)
     closeness = class_closeness(parts, lines, similarity)
+    answers: Sequence[float | None] = (
+        [None] * len(lines) if answer_cosines is None else answer_cosines
+    )
+    best_answer = None if answer_cosines is None else max(answer_cosines)
     rows = [
         features(
             parts,
@@ -267,8 +286,10 @@ def feature_rows(
             chunk_rank=rank,
             class_close=close,
             best_class_close=max(closeness),
+            answer_cosine=answer,
+            best_answer_cosine=best_answer,
         )
-        for line, rank, close in zip(lines, chunk_ranks, closeness, strict=True)
+        for line, rank, close, answer in zip(lines, chunk_ranks, closeness, answers, strict=True)
     ]
     return np.asarray(rows, dtype=np.float64)
 
@@ -279,15 +300,17 @@ def learned_order(
     chunk_ranks: Sequence[int],
     ranker: Ranker | None = None,
     similarity: Similarity | None = None,
+    answer_cosines: Sequence[float] | None = None,
 ) -> list[tuple[Evidence, np.ndarray]]:
     """`ranked` (hand-weighted order, each line with its vector) reordered by the learned
     ranker, each line's `rank_score` set; `chunk_ranks`: each line's chunk retrieval rank;
-    `similarity`: word-embedding cosines (`Engine.word_similarity`)."""
+    `similarity`: word-embedding cosines (`Engine.word_similarity`); `answer_cosines`: each
+    line's cosine under the answer encoder (`Engine.answer_cosines`)."""
     if not ranked:
         return []
     ranker = ranker or shipped_ranker()
     lines = [line for line, _ in ranked]
-    scores = ranker.scores(feature_rows(question, lines, chunk_ranks, similarity))
+    scores = ranker.scores(feature_rows(question, lines, chunk_ranks, similarity, answer_cosines))
     rescored = [
         (replace(line, rank_score=round(float(score), 4)), vector)
         for (line, vector), score in zip(ranked, scores, strict=True)

@@ -132,3 +132,33 @@ def test_without_an_asked_class_or_a_similarity_the_class_features_are_zero(
     no_similarity = feature_rows("Which country lost power?", [line], [0])
     assert not no_class[:, columns].any()
     assert not no_similarity[:, columns].any()
+
+
+def test_answer_cosines_fill_their_two_features_and_default_to_the_line_cosine() -> None:
+    question = "Who said Russia does not want an eternal war?"
+    lines = [_line("Peskov said it.", 0.5, 1.0), _line("Putin met Lukashenko.", 0.4, 0.9)]
+    columns = [FEATURES.index("answer_cosine"), FEATURES.index("answer_cosine_gap")]
+    given = feature_rows(question, lines, [0, 0], answer_cosines=[0.3, 0.7])
+    assert given[:, columns].round(6).tolist() == [[0.3, -0.4], [0.7, 0.0]]
+    without = feature_rows(question, lines, [0, 0])  # no answer encoder: the shipped cosine
+    assert without[:, columns].round(6).tolist() == [[0.5, 0.0], [0.4, -0.1]]
+
+
+@pytest.mark.slow
+def test_the_shipped_answer_encoder_puts_the_answer_closer_than_a_same_topic_line() -> None:
+    """The real int8 answer encoder (`qa/answer_encoder.onnx`), not the store's encoder."""
+    from index.embed import OnnxMiniLM
+    from qa.ranker import ANSWER_ENCODER_FILE
+
+    encoder = OnnxMiniLM(model_path=ANSWER_ENCODER_FILE)
+    assert encoder.model_id == "answer_encoder"
+    question = "Who said Russia does not want an eternal war?"
+    vectors = encoder.encode(
+        [
+            question,
+            'Kremlin spokesman Dmitry Peskov said Moscow does not want an "eternal war".',
+            "The war in Ukraine entered its third year with no talks in sight.",
+        ]
+    )
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[1] @ vectors[0] > vectors[2] @ vectors[0]
