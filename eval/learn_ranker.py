@@ -120,8 +120,7 @@ def offline_answer_vectors() -> CachedVectors:
 
 
 def answer_cosines(question: str, texts: Sequence[str]) -> list[float]:
-    vectors = offline_answer_vectors().encoded([question, *texts])
-    return [float(v) for v in vectors[1:] @ vectors[0]]
+    return [float(v) for v in offline_answer_vectors().similarity([question], texts)[0]]
 
 
 def load_collected(path: Path) -> list[dict[str, Any]]:

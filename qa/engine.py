@@ -171,8 +171,7 @@ class Engine:
                     threads=self.settings.llm_threads, model_path=ANSWER_ENCODER_FILE
                 )
                 self._answer_vectors = CachedVectors(encoder, _SENTENCE_CACHE_LIMIT)
-        vectors = self._answer_vectors.encoded([question, *texts])
-        return vectors[1:] @ vectors[0]
+        return self._answer_vectors.similarity([question], texts)[0]
 
     def absent_entities(self, question: str) -> list[str]:
         """Names and figures of the question that no indexed article mentions."""
