@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,9 @@ CACHE = Path.home() / ".cache" / "newsqa" / "ranker"
 L2 = 0.01
 STEPS = 400
 LEARNING_RATE = 0.05
+# The gate fitted with the ranker: this percentile of its best score over every train-built
+# question, answerable or not (chosen by `python -m eval.unsure_answers`, README "The gate").
+GATE_PERCENTILE = 32
 
 
 def collect(corpus: Path, questions: Path, out: Path) -> None:
@@ -238,6 +241,17 @@ def fit_listwise(train: Sequence[Group], *, steps: int = STEPS) -> Ranker:
     return Ranker(FEATURES, mean, scale, weights)
 
 
+def fitted_gate(ranker: Ranker, records: Sequence[dict[str, Any]], top_k: int | None) -> float:
+    """The `GATE_PERCENTILE`-th percentile of `ranker`'s best score over `records`' questions
+    that have candidates: the score below which a question is refused (`qa.ranker.gate_for`)."""
+    best = []
+    for record in records:
+        rows, _, _ = rows_of(record, top_k)
+        if len(rows):
+            best.append(float(ranker.scores(rows).max()))
+    return float(np.percentile(best, GATE_PERCENTILE))
+
+
 def accuracy(found: Sequence[Group], ranker: Ranker | None, k: int) -> float:
     """Share of questions with an answer line among their `k` best candidates (by the
     ranker, or by the hand-weighted score when it is None)."""
@@ -289,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report("every question (fitted on)", groups(records, args.top_k), final, answerable))
     for name, weight in zip(FEATURES, final.weights, strict=True):
         print(f"  {name:24s} {weight:+.3f}")
+    final = replace(final, gate=fitted_gate(final, records, args.top_k))
+    print(f"gate (percentile {GATE_PERCENTILE} of the best scores): {final.gate:.4f}")
     if args.write:
         WEIGHTS_FILE.write_text(final.to_json() + "\n", encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE}")

@@ -123,6 +123,7 @@ def collect(corpus: Path | None, questions: Path, out: Path) -> None:
     from qa.engine import get_engine
     from qa.line_checks import without_repeats
     from qa.prompts import STOP, build_answer_prompt
+    from qa.ranker import gate_for
 
     settings = load_settings()
     if corpus is not None:
@@ -138,7 +139,9 @@ def collect(corpus: Path | None, questions: Path, out: Path) -> None:
             standalone = standalone_question(gold.question, list(gold.history), engine)
             heads, _ = engine.gather(standalone)
             evidence = without_repeats(standalone, heads, list(gold.history))
-            gated = not worth_answering(evidence, threshold=settings.min_evidence_score)
+            gated = not worth_answering(
+                evidence, threshold=settings.min_evidence_score, ranker_threshold=gate_for(settings)
+            )
             shown: list[Evidence] = []
             text = ""
             if not gated:

@@ -51,6 +51,7 @@ REPORTED_SETTINGS = (
     "answer_mode",
     "passages",
     "min_evidence_score",
+    "min_ranker_score",
     "llm_api",
     "llm_model_path",
     "llm_url",

@@ -34,6 +34,7 @@ from qa.ranker import shipped_ranker
 
 LINES = (0.0, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 SURE_SCORES = (0.9, 1.0, 1.1)
+RANKER_GATE_PERCENTILES = (0, 12, 16, 20, 24, 28, 32, 36, 40)
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,10 @@ class FirstLine:
     """What the extractive path would answer one question with."""
 
     answerable: bool
-    best_score: float  # the best hand-weighted evidence score (what the gate decides on)
+    best_score: float  # the best hand-weighted evidence score (the evidence-score gate's)
     probability: float  # the ranker's softmax probability of its first line
     holds_answer: bool
+    best_rank_score: float = float("-inf")  # the ranker's score of its first line (its gate's)
 
 
 @dataclass(frozen=True)
@@ -66,25 +68,46 @@ def first_lines(path: Path, top_k: int = 12) -> list[FirstLine]:
         first = int(np.argmax(scores))
         probability = float(weights[first] / weights.sum())
         found.append(
-            FirstLine(record["answerable"], float(hand.max()), probability, bool(labels[first]))
+            FirstLine(
+                record["answerable"],
+                float(hand.max()),
+                probability,
+                bool(labels[first]),
+                float(scores[first]),
+            )
         )
     return found
 
 
 def outcome(
-    lines: Sequence[FirstLine], *, gate: float, unsure_line: float, sure_score: float
+    lines: Sequence[FirstLine],
+    *,
+    gate: float,
+    unsure_line: float,
+    sure_score: float,
+    ranker_gate: float | None = None,
 ) -> Outcome:
-    """Counts over the questions answered: passed the gate, and not refused as unsure.
+    """Counts over the questions answered: passed the gate (the ranker's score of its first
+    line against `ranker_gate` when given, else the evidence score against `gate`), and not
+    refused as unsure.
 
-    >>> q = [FirstLine(True, 0.9, 0.2, False), FirstLine(True, 1.2, 0.2, True),
-    ...      FirstLine(False, 0.9, 0.6, False)]
+    >>> q = [FirstLine(True, 0.9, 0.2, False, 5.0), FirstLine(True, 1.2, 0.2, True, 6.0),
+    ...      FirstLine(False, 0.9, 0.6, False, 4.0)]
     >>> outcome(q, gate=0.79, unsure_line=0.3, sure_score=1.0)
     Outcome(right=1, wrong=0, answered_unanswerable=1)
+    >>> outcome(q, gate=0.79, unsure_line=0.3, sure_score=1.0, ranker_gate=4.5)
+    Outcome(right=1, wrong=0, answered_unanswerable=0)
     """
+
+    def passes(q: FirstLine) -> bool:
+        if ranker_gate is not None:
+            return q.best_rank_score >= ranker_gate
+        return q.best_score >= gate
+
     kept = [
         q
         for q in lines
-        if q.best_score >= gate and (q.probability >= unsure_line or q.best_score >= sure_score)
+        if passes(q) and (q.probability >= unsure_line or q.best_score >= sure_score)
     ]
     return Outcome(
         sum(q.answerable and q.holds_answer for q in kept),
@@ -109,7 +132,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 got = outcome(lines, gate=args.gate, unsure_line=unsure_line, sure_score=sure_score)
                 cells.append(f"{got.right} / {got.wrong} / {got.answered_unanswerable}")
             print(f"| {unsure_line:.2f} | {sure_score:.1f} | " + " | ".join(cells) + " |")
+    print_ranker_gates(sets)
     return 0
+
+
+def print_ranker_gates(sets: dict[str, list[FirstLine]]) -> None:
+    """The same counts with the gate on the ranker's score of its first line instead of the
+    evidence score, at the shipped unsure rule; the thresholds are percentiles of the first
+    collection's scores (the train-built set's, where `qa/ranker.json`'s gate is taken)."""
+    settings = load_settings()
+    first = next(iter(sets.values()))
+    scores = np.array([q.best_rank_score for q in first if np.isfinite(q.best_rank_score)])
+    print("\ngate on the ranker's first-line score, unsure line", settings.unsure_line)
+    print("| percentile | score | " + " | ".join(sets) + " |")
+    print("|---:|---:|" + "---:|" * len(sets))
+    for percentile in RANKER_GATE_PERCENTILES:
+        value = float(np.percentile(scores, percentile))
+        cells = []
+        for lines in sets.values():
+            got = outcome(
+                lines,
+                gate=settings.min_evidence_score,
+                unsure_line=settings.unsure_line,
+                sure_score=settings.sure_evidence_score,
+                ranker_gate=value,
+            )
+            cells.append(f"{got.right} / {got.wrong} / {got.answered_unanswerable}")
+        print(f"| {percentile} | {value:.2f} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":  # pragma: no cover

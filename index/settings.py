@@ -88,11 +88,20 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, description="CPU threads for the local LLM.", ge=1, le=64)
     min_evidence_score: float = Field(
         0.79,
-        description="Questions whose best evidence sentence scores lower (cosine plus word "
-        "overlap) are refused before any model runs. 0.79 was chosen on outside news "
-        "(python -m eval.calibrate); lower it for archives asked in far-off wording.",
+        description="Without learned ranking, and for questions about an article's date, "
+        "outlet or author, the gate: questions whose best evidence sentence scores lower "
+        "(cosine plus word overlap) are refused before any model runs. 0.79 was chosen on "
+        "outside news (python -m eval.calibrate); lower it for archives asked in far-off "
+        "wording.",
         ge=-1.0,
         le=3.0,
+    )
+    min_ranker_score: float | None = Field(
+        None,
+        description="With learned ranking, the gate: questions whose best evidence sentence "
+        "the ranker scores lower are refused before any model runs. Unset: the gate fitted "
+        "with the ranker (qa/ranker.json), the 32nd percentile of its train-built questions' "
+        "best scores, chosen on outside news (python -m eval.unsure_answers).",
     )
     learned_ranking: bool = Field(
         True,

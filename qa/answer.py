@@ -68,6 +68,7 @@ from qa.prompts import (
     build_condense_messages,
     build_synthesis_messages,
 )
+from qa.ranker import gate_for
 from qa.rewrite import condensed, rewrite_followup
 from qa.synthesis import sentence_windows, verify_reply
 from qa.types import Answer, AnswerEvent, Citation, Evidence, Final, Rewritten, Timings, Token
@@ -267,7 +268,8 @@ def _answer_events(
     heads = [line for line in heads if names_the_question_years(standalone, line)]
     evidence = without_repeats(standalone, heads, history)
     retrieved = time.perf_counter()
-    if not worth_answering(evidence, threshold=settings.min_evidence_score):
+    gate = gate_for(settings)
+    if not worth_answering(evidence, threshold=settings.min_evidence_score, ranker_threshold=gate):
         timings = Timings(retrieved - began, 0.0, retrieved - began)
         yield _abstained(asked, rewritten, timings, missing)
         return

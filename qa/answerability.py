@@ -21,14 +21,23 @@ from __future__ import annotations
 from qa.types import Evidence
 
 
-def worth_answering(evidence: list[Evidence], *, threshold: float) -> bool:
-    """Whether the best retrieved sentence is close enough to try answering (the gate). The
-    default threshold (`Settings.min_evidence_score`, 0.79) keeps 95% of the pooled outside
-    answerable questions (90% of outside-dev's, 100% of the train-built set's) and refuses
-    66% of the unanswerable ones (69% / 64%) on its own.
+def worth_answering(
+    evidence: list[Evidence], *, threshold: float, ranker_threshold: float | None = None
+) -> bool:
+    """Whether the best retrieved sentence is close enough to try answering (the gate): its
+    learned ranker score reaches `ranker_threshold` when one is given (`qa.ranker.gate_for`),
+    else its evidence score reaches `threshold` (`Settings.min_evidence_score`, 0.79: it
+    keeps 95% of the pooled outside answerable questions, 90% of outside-dev's and 100% of
+    the train-built set's, and refuses 66% of the unanswerable ones, 69% / 64%, on its own).
 
-    >>> line = Evidence("a.txt", None, None, None, 0, 5, "Text.", score=0.95)
+    >>> line = Evidence("a.txt", None, None, None, 0, 5, "Text.", score=0.95, rank_score=4.0)
     >>> worth_answering([line], threshold=0.79), worth_answering([], threshold=0.79)
     (True, False)
+    >>> worth_answering([line], threshold=0.79, ranker_threshold=5.0)
+    False
     """
-    return bool(evidence) and max(e.score for e in evidence) >= threshold
+    if not evidence:
+        return False
+    if ranker_threshold is not None:
+        return max(e.rank_score for e in evidence) >= ranker_threshold
+    return max(e.score for e in evidence) >= threshold

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.settings import Settings
 from qa.absence import question_entities
 from qa.answer_type import Kind, Similarity, expected_kind, names, new_names, supplies
 from qa.lexical import STOPWORDS, fold_accents, words
@@ -212,12 +213,15 @@ def features(
 
 @dataclass(frozen=True)
 class Ranker:
-    """A linear model over standardised `FEATURES`."""
+    """A linear model over standardised `FEATURES`, and the gate fitted with it: the score
+    of a question's best line below which it is refused unanswered (None: no gate of its
+    own; see `gate_for`)."""
 
     names: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
+    gate: float | None = None
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         """One score per feature row: higher is likelier to hold the answer, among the
@@ -233,6 +237,7 @@ class Ranker:
                 "mean": self.mean.round(6).tolist(),
                 "scale": self.scale.round(6).tolist(),
                 "weights": self.weights.round(6).tolist(),
+                **({"gate": round(self.gate, 4)} if self.gate is not None else {}),
             },
             indent=1,
         )
@@ -248,12 +253,24 @@ def ranker_from_json(text: str) -> Ranker:
         np.asarray(data["mean"], dtype=np.float64),
         np.asarray(data["scale"], dtype=np.float64),
         np.asarray(data["weights"], dtype=np.float64),
+        data.get("gate"),
     )
 
 
 @cache
 def shipped_ranker() -> Ranker:
     return ranker_from_json(WEIGHTS_FILE.read_text(encoding="utf-8"))
+
+
+def gate_for(settings: Settings) -> float | None:
+    """The ranker score a question's best line must reach to be answered:
+    `Settings.min_ranker_score`, else the gate fitted with the shipped ranker. None without
+    learned ranking, where the evidence score decides (`Settings.min_evidence_score`)."""
+    if not settings.learned_ranking:
+        return None
+    if settings.min_ranker_score is not None:
+        return settings.min_ranker_score
+    return shipped_ranker().gate
 
 
 def feature_rows(

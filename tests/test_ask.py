@@ -159,6 +159,26 @@ def test_a_sure_first_line_is_answered_without_running_the_model(bundled_setting
     assert asked.timings is not None and asked.timings.generated_tokens > 0
 
 
+def test_the_gate_refuses_a_best_line_the_ranker_scores_under_it(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """With learned ranking the gate reads the ranker's score of the best line: just above
+    it the question is refused before any model runs, at it the question is answered. With
+    learned ranking off, the evidence score gate decides and the ranker gate is ignored."""
+    from qa.engine import get_engine
+
+    best = max(e.rank_score for e in get_engine(bundled_settings).find_evidence(ETERNAL_WAR))
+    refused = ask(
+        ETERNAL_WAR, settings=bundled_settings.model_copy(update={"min_ranker_score": best + 0.01})
+    )
+    assert refused.abstained and not refused.citations
+    assert refused.timings is not None and refused.timings.generated_tokens == 0
+    at_gate = bundled_settings.model_copy(update={"min_ranker_score": best})
+    assert not ask(ETERNAL_WAR, settings=at_gate).abstained
+    unranked = bundled_settings.model_copy(
+        update={"learned_ranking": False, "min_ranker_score": best + 100.0}
+    )
+    assert not ask(ETERNAL_WAR, settings=unranked).abstained
+
+
 def test_an_unsure_first_line_with_weak_evidence_is_refused_not_guessed(bundled_settings) -> None:  # type: ignore[no-untyped-def]
     """With `unsure_line` 1 every first line is unsure, so a question whose best evidence
     score is under `sure_evidence_score` is refused without the model; one above it, or with

@@ -16,6 +16,7 @@ from qa.ranker import (
     Ranker,
     class_closeness,
     feature_rows,
+    gate_for,
     learned_order,
     question_parts,
     ranker_from_json,
@@ -43,6 +44,16 @@ def test_shipped_weights_match_the_features() -> None:
     assert ranker.names == FEATURES
     assert ranker.weights.shape == ranker.mean.shape == ranker.scale.shape == (len(FEATURES),)
     assert np.all(ranker.scale > 0)
+
+
+def test_the_shipped_ranker_carries_its_gate_and_json_keeps_it() -> None:
+    ranker = shipped_ranker()
+    assert ranker.gate is not None and np.isfinite(ranker.gate)
+    assert ranker_from_json(ranker.to_json()).gate == round(ranker.gate, 4)
+    settings = load_settings()
+    assert gate_for(settings) == ranker.gate
+    assert gate_for(settings.model_copy(update={"min_ranker_score": 1.5})) == 1.5
+    assert gate_for(settings.model_copy(update={"learned_ranking": False})) is None
 
 
 def test_weights_fitted_on_other_features_are_refused() -> None:
