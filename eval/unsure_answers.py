@@ -16,6 +16,11 @@ false statements (wrong answers and answered unanswerable questions) for every r
 the table picks 0.30 (the step refuses 33 for 7), but end to end that step refused 6 right
 answers for 12 false statements over outside-dev and the train-built fifth, so 0.25 stays
 (README, "The answer encoder").
+
+The second table puts the gate on the ranker's score of its first line instead (the
+percentiles of the first collection's scores, at the shipped unsure rule): the 32nd is the
+shipped gate (`eval.learn_ranker.GATE_PERCENTILE`), chosen end to end (README, "The gate on
+the ranker's score").
 """
 
 from __future__ import annotations

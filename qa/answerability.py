@@ -1,5 +1,15 @@
 """Is any retrieved sentence close enough to the question to try answering it? (the gate)
 
+With learned ranking (the default) the gate reads the ranker's score of the best sentence
+(`Evidence.rank_score`) against the gate fitted with the ranker (`qa/ranker.json`'s "gate",
+`qa.ranker.gate_for`): the 32nd percentile of the best scores of the 1,268 train-built
+questions (`eval.learn_ranker.GATE_PERCENTILE`). That score separates answerable from
+unanswerable questions better than the evidence score below (ROC AUC, outside-dev / train-built
+/ gold: 0.922 / 0.788 / 0.915, against 0.890 / 0.760 / 0.738), because it also weighs the
+answer encoder's cosine and whether the line brings what is asked. The percentile was chosen
+end to end (README, "The gate on the ranker's score"). Without learned ranking, and for
+questions about an article's date, outlet or author, the evidence score decides:
+
 The gate score is the best evidence score of the question's retrieved sentences: embedding
 cosine plus the IDF-weighted share of the question's words the sentence holds (`qa.evidence`).
 Its threshold was chosen on outside data only (`python -m eval.calibrate`: 292 questions of
