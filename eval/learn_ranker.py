@@ -6,8 +6,9 @@
 2. `fit`: a linear scorer over `qa.ranker.FEATURES`, fitted listwise (softmax over each
    question's candidates) on the train-built set (`eval.train_set`), one question in five
    held out to report held-out figures; the final fit uses every question. It writes
-   `qa/ranker.json` and prints top-1 / top-3 answer-line accuracy next to the hand-weighted
-   score.
+   `qa/ranker.json` (the weights, and the gate: `GATE_PERCENTILE` of the final ranker's best
+   score over every train-built question) and prints top-1 / top-3 answer-line accuracy next
+   to the hand-weighted score.
 3. `score`: the same figures on another collected set (outside-dev), for the card only: no
    outside question is ever fitted on.
 
@@ -47,7 +48,8 @@ L2 = 0.01
 STEPS = 400
 LEARNING_RATE = 0.05
 # The gate fitted with the ranker: this percentile of its best score over every train-built
-# question, answerable or not (chosen by `python -m eval.unsure_answers`, README "The gate").
+# question, answerable or not (`python -m eval.unsure_answers` prints the first-line replay of
+# each percentile; the 32nd was chosen end to end: README, "The gate on the ranker's score").
 GATE_PERCENTILE = 32
 
 
