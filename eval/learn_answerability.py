@@ -1,4 +1,5 @@
-"""A learned answer probability, measured against the shipped refusal rules (not shipped).
+"""A learned answer probability, measured against the evidence-score refusal rules (not
+shipped; those rules were shipped until the gate moved to the ranker's score on 2026-12-06).
 
 `python -m eval.learn_answerability TRAIN_COLLECTED [OUTSIDE_COLLECTED ...]
 [--train-report REPORT] [--end-to-end COLLECTED REPORT ...]`
@@ -19,8 +20,8 @@ an evaluation run with the refusal off (`NEWSQA_UNSURE_LINE=0`; questions it abs
 anyway are left out). Fitted on the train-built collection only (`eval.train_set`), first
 without its held-out fifth (`eval.train_set.held_out`) to score that fifth, then on all of
 it. Prints ROC AUC beside the gate score's and the ranker probability's, then right / wrong
-/ answered unanswerable for the shipped rule, the gate alone and thresholds on the learned
-probability; `--end-to-end COLLECTED REPORT` replays the same decisions on the outcomes of
+/ answered unanswerable for the evidence-score rule, the gate alone and thresholds on the
+learned probability; `--end-to-end COLLECTED REPORT` replays the same decisions on the outcomes of
 such a run (the train-built collection on its held-out fifth, with the model fitted
 without it).
 """
@@ -55,7 +56,7 @@ ANSWER_FEATURES = (
     "first_supplies_kind",
     "first_names_asked_class",
 )
-_SHIPPED = load_settings()  # the shipped rule's settings
+_SHIPPED = load_settings()  # the evidence-score rule's settings (the gate before 2026-12-06)
 GATE, UNSURE_LINE, SURE_SCORE = (
     _SHIPPED.min_evidence_score,
     _SHIPPED.unsure_line,
@@ -202,7 +203,7 @@ def counts(questions: Sequence[Question], answered: Sequence[bool]) -> str:
     return f"{right} / {wrong} / {sum(not q.answerable for q in kept)}"
 
 
-def shipped_rule(q: Question) -> bool:
+def evidence_score_rule(q: Question) -> bool:
     sure = q.first_probability >= UNSURE_LINE or q.best_score >= SURE_SCORE
     return q.best_score >= GATE and sure
 
@@ -220,8 +221,8 @@ def table(name: str, questions: Sequence[Question], model: AnswerModel) -> str:
         f"ROC AUC, answerable against unanswerable: gate score {auc(best, answerable):.3f}, "
         f"learned {auc(list(p), answerable):.3f}",
         "right / wrong / answered unanswerable (first line only)",
-        f"  shipped (gate {GATE}, ranker probability {UNSURE_LINE} unless a score "
-        f"{SURE_SCORE}): {counts(questions, [shipped_rule(q) for q in questions])}",
+        f"  evidence-score rule (gate {GATE}, ranker probability {UNSURE_LINE} unless a score "
+        f"{SURE_SCORE}): {counts(questions, [evidence_score_rule(q) for q in questions])}",
         f"  gate {GATE} alone: {counts(questions, [b >= GATE for b in best])}",
     ]
     gate = np.array(best) >= GATE
@@ -263,7 +264,7 @@ def end_to_end_table(
     lines = [
         f"{name}, end to end: {len(kept)} questions",
         f"  no refusal: {tally([True] * len(kept))}",
-        f"  shipped rule: {tally([shipped_rule(q) for q in kept])}",
+        f"  evidence-score rule: {tally([evidence_score_rule(q) for q in kept])}",
     ]
     lines += [f"  learned >= {t:.2f}: {tally(list(p >= t))}" for t in THRESHOLDS]
     return "\n".join(lines)

@@ -101,7 +101,8 @@ class Settings(BaseSettings):
         description="With learned ranking, the gate: questions whose best evidence sentence "
         "the ranker scores lower are refused before any model runs. Unset: the gate fitted "
         "with the ranker (qa/ranker.json), the 32nd percentile of its train-built questions' "
-        "best scores, chosen on outside news (python -m eval.unsure_answers).",
+        "best scores, chosen end to end on outside news (README, \"The gate on the ranker's "
+        'score"; python -m eval.unsure_answers prints its replay).',
     )
     learned_ranking: bool = Field(
         True,
