@@ -62,17 +62,33 @@ class TimedEncoder:
             self.seconds += time.perf_counter() - began
 
 
-def measure_ingest(settings: Settings, encoder: Any) -> StepResult:
-    """Ingest `settings.corpus_dir` into a fresh store, then encode the same chunks raw."""
-    from index.ingest import ingest
+def measure_ingest(settings: Settings, encoder: Any, *, rounds: int = 2) -> StepResult:
+    """Ingest `settings.corpus_dir` into a fresh store, then encode the same chunks raw;
+    `rounds` times, alternating, each side's fastest round kept (one round of each swings by
+    a second or more on this 2-core machine); then re-ingest the last store unchanged. The
+    last round writes `settings.store_dir`; earlier ones write folders beside it."""
+    from index.ingest import IngestReport, ingest
 
     _import_store_modules()  # a one-off cost of the process, not of ingesting
     encoder.encode(["warm up the session"])
-    timed = TimedEncoder(encoder)
-    report = ingest(settings, encoder=timed)  # type: ignore[arg-type]
-    texts = stored_texts(settings)
-    raw_s = encode_seconds(encoder, texts, batch=settings.embed_batch_size)
-    again = ingest(settings, encoder=encoder)
+    best: tuple[IngestReport, float] | None = None
+    raw_s = float("inf")
+    texts: list[str] = []
+    for round_number in range(rounds):
+        last = round_number == rounds - 1  # the last round's store is the settings' own
+        store = settings.store_dir
+        if not last:
+            store = store.with_name(f"{store.name}-round-{round_number}")
+        round_settings = settings.model_copy(update={"store_dir": store})
+        timed = TimedEncoder(encoder)
+        report = ingest(round_settings, encoder=timed)  # type: ignore[arg-type]
+        if best is None or report.seconds < best[0].seconds:
+            best = (report, timed.seconds)
+        texts = stored_texts(round_settings)
+        raw_s = min(raw_s, encode_seconds(encoder, texts, batch=settings.embed_batch_size))
+    assert best is not None
+    report, in_encode = best
+    again = ingest(round_settings, encoder=encoder)
     pipeline_rate = report.chunks_embedded / report.seconds
     raw_rate = len(texts) / raw_s
     step = "ingest"
@@ -80,9 +96,9 @@ def measure_ingest(settings: Settings, encoder: Any) -> StepResult:
         (
             Row(step, "articles", report.files_indexed),
             Row(step, "chunks embedded", report.chunks_embedded),
-            Row(step, "pipeline seconds", round(report.seconds, 2)),
-            Row(step, "pipeline seconds in encode", round(timed.seconds, 2)),
-            Row(step, "raw encode seconds", round(raw_s, 2)),
+            Row(step, f"pipeline seconds (best of {rounds})", round(report.seconds, 2)),
+            Row(step, "pipeline seconds in encode", round(in_encode, 2)),
+            Row(step, f"raw encode seconds (best of {rounds})", round(raw_s, 2)),
             Row(step, "raw encode (chunks/s)", round(raw_rate, 2)),
             Row(
                 step,

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.chunk import Chunk, chunk_article, content_digest
 from index.clean import CleanArticle, clean_article
 from index.embed import Encoder, open_encoder, token_ids
@@ -27,7 +29,9 @@ from index.load import ArticleFile, SkippedFile, article_paths, read_article
 from index.settings import Settings
 from index.store import FileRecord, Store, drop_store, open_store, reconcile_keywords
 
-GROUP_CHUNKS = 256  # chunks buffered before a flush: bounds memory, amortises model calls
+GROUP_CHUNKS = 1024  # chunks buffered before a flush: bounds memory and the work a killed run
+# redoes (about 15 s), amortises model and store calls; length-sorted within it (less padding)
+STORE_CHUNKS = 1024  # chunks a Chroma call adds at most (one big file can make a big group)
 
 
 @dataclass(frozen=True)
@@ -124,14 +128,18 @@ def _embed_in_batches(
     store: Store, encoder: Encoder, todo: list[tuple[_Pending, Chunk]], batch: int, workers: int
 ) -> None:
     """Embed in batches, `workers` batches in flight at once (a hosted server works on them
-    side by side; the in-process model takes them one at a time), stored in order."""
+    side by side; the in-process model takes them one at a time), then store them in order
+    with one Chroma call: a call costs about 15 ms however few chunks it carries, so one a
+    batch of 32 cost more than the Chroma writes themselves."""
     from concurrent.futures import ThreadPoolExecutor
 
     parts = [todo[offset : offset + batch] for offset in range(0, len(todo), batch)]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        encoded = pool.map(lambda part: encoder.encode([c.text for _, c in part]), parts)
-        for part, vectors in zip(parts, encoded, strict=True):
-            _store_batch(store, part, vectors)
+        encoded = list(pool.map(lambda part: encoder.encode([c.text for _, c in part]), parts))
+    vectors = np.concatenate(encoded) if encoded else np.zeros((0, 0), dtype=np.float32)
+    for offset in range(0, len(todo), STORE_CHUNKS):
+        end = offset + STORE_CHUNKS
+        _store_batch(store, todo[offset:end], vectors[offset:end])
 
 
 def _store_batch(store: Store, part: list[tuple[_Pending, Chunk]], vectors: Any) -> None:
@@ -142,7 +150,7 @@ def _store_batch(store: Store, part: list[tuple[_Pending, Chunk]], vectors: Any)
             id_=c.id,
             text=c.text,
             metadata=chunk_metadata(c, p.article),
-            embedding=[float(x) for x in vector],
+            embedding=vector.tolist(),
         )
         for (p, c), vector in zip(part, vectors, strict=True)
     ]

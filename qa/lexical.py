@@ -33,8 +33,11 @@ def fold_accents(text: str) -> str:
     >>> fold_accents("Côte Zelenskyy Pelé")
     'Cote Zelenskyy Pele'
     """
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
 
 
 def words(text: str) -> list[str]:

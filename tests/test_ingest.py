@@ -98,3 +98,27 @@ def test_missing_corpus_and_bad_settings_name_the_problem(tmp_path: Path) -> Non
         load_settings(llm="gpt")
     with pytest.raises(SettingsError, match="NEWSQA_CHROMA_URL"):
         load_settings(chroma_url="localhost:8000")
+
+
+def test_vectors_stay_with_their_chunks_across_groups_and_store_calls(
+    corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks are embedded length-sorted in batches and stored in slices: every stored
+    vector must still be its own chunk's, and the store must hold what one big group does."""
+    import numpy as np
+
+    import index.ingest as ingest_module
+    from index.embed import OnnxMiniLM
+
+    whole = load_settings(corpus_dir=corpus_copy, store_dir=tmp_path / "whole")
+    ingest(whole)
+    monkeypatch.setattr(ingest_module, "GROUP_CHUNKS", 10)
+    monkeypatch.setattr(ingest_module, "STORE_CHUNKS", 7)
+    sliced = load_settings(corpus_dir=corpus_copy, store_dir=tmp_path / "sliced")
+    report = ingest(sliced)
+    assert report.chunks_embedded > 2 * 10  # several groups, each stored in several calls
+    assert _ids_by_source(sliced) == _ids_by_source(whole)
+
+    got = open_store(sliced).chunks.get(include=["documents", "embeddings"])
+    every = OnnxMiniLM(threads=2).encode(got["documents"])
+    assert (np.sum(every * np.asarray(got["embeddings"]), axis=1) > 0.999).all()
