@@ -129,8 +129,8 @@ def _embed_in_batches(
 ) -> None:
     """Embed in batches, `workers` batches in flight at once (a hosted server works on them
     side by side; the in-process model takes them one at a time), then store them in order
-    with one Chroma call: a call costs about 15 ms however few chunks it carries, so one a
-    batch of 32 cost more than the Chroma writes themselves."""
+    with as few Chroma calls as `STORE_CHUNKS` allows: a call costs about 15 ms however few
+    chunks it carries, and calls made while the encoder ran slowed it on two cores."""
     from concurrent.futures import ThreadPoolExecutor
 
     parts = [todo[offset : offset + batch] for offset in range(0, len(todo), batch)]
