@@ -133,10 +133,12 @@ def _embed_in_batches(
     chunks it carries, and calls made while the encoder ran slowed it on two cores."""
     from concurrent.futures import ThreadPoolExecutor
 
+    if not todo:
+        return
     parts = [todo[offset : offset + batch] for offset in range(0, len(todo), batch)]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         encoded = list(pool.map(lambda part: encoder.encode([c.text for _, c in part]), parts))
-    vectors = np.concatenate(encoded) if encoded else np.zeros((0, 0), dtype=np.float32)
+    vectors = np.concatenate(encoded)
     for offset in range(0, len(todo), STORE_CHUNKS):
         end = offset + STORE_CHUNKS
         _store_batch(store, todo[offset:end], vectors[offset:end])
