@@ -41,7 +41,7 @@ def embeddings_reply(vectors: Any, *, model: str, base64_floats: bool) -> dict[s
         if base64_floats:
             embedding = base64.b64encode(row.astype("<f4").tobytes()).decode("ascii")
         else:
-            embedding = [float(x) for x in row]
+            embedding = row.tolist()
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     usage = {"prompt_tokens": 0, "total_tokens": 0}
     return {"object": "list", "data": data, "model": model, "usage": usage}

@@ -130,13 +130,13 @@ class MiniLMEmbedding(BaseEmbedding):
         return "MiniLMEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return [float(x) for x in self._encoder.encode([query])[0]]
+        return self._encoder.encode([query])[0].tolist()
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return [float(x) for x in self._encoder.encode([text])[0]]
+        return self._encoder.encode([text])[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in row] for row in self._encoder.encode(texts)]
+        return self._encoder.encode(texts).tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
