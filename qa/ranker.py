@@ -10,9 +10,8 @@ how high its chunk was retrieved, whether it is page furniture, and its cosine t
 under a second MiniLM fine-tuned to match questions to the sentences that answer them
 (`answer_encoder.onnx` beside this file; card `eval/ANSWER_ENCODER.md`). A linear model scores them;
 sentences are ordered by that score. It was fitted listwise (softmax over one question's
-candidates), so a score only orders one question's sentences: whether to answer at all stays
-with the gate (`qa.answerability`) on the hand-weighted evidence score, which separates
-answerable from unanswerable questions better on outside news.
+candidates); whether to answer at all is the gate's (`qa.answerability`): the best line's score
+against the gate fitted with these weights (`gate_for`).
 
 The weights (`ranker.json` beside this file) were fitted by `python -m eval.learn_ranker` on
 the pipeline's own candidates for questions built from ../shared/train (`eval.train_set`);
