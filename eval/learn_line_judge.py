@@ -10,7 +10,9 @@ environment, `.venv-train`, with the CPU build (`torch==2.13.0`) and `transforme
    answer string and seven that do not:
    - the retrieval candidates `eval.learn_ranker collect` wrote for the train-built set (the
      real retriever's sentences), the non-answers drawn from the twelve with the best
-     hand-weighted score: the hard negatives a ranker confuses with the answer;
+     hand-weighted score (or, with `--ranked-negatives FILE`, the shipped ranker's twelve
+     best, FILE mapping question id to its non-answer lines in the ranker's order): the hard
+     negatives a ranker confuses with the answer;
    - the quiz questions' own evidence passages and search-result pages, split into
      sentences, the non-answers the most word-overlapping ones.
    Questions that only make sense with their choices ("which of the following") are left out;
@@ -71,12 +73,15 @@ def _overlap(question: str, text: str) -> int:
     return len(set(_WORD.findall(question.lower())) & set(_WORD.findall(text.lower())))
 
 
-def build_groups(out: Path) -> None:
+def build_groups(out: Path, ranked_negatives: Path | None = None) -> None:
     """Listwise groups, one answer line first and `GROUP_SIZE - 1` lines that do not hold the
     answer: the train-built set's retrieval candidates (the hand-weighted score's best
     non-answers: the lines a ranker confuses with the answer), then groups from the quiz
     pages (the most word-overlapping non-answer sentences). Short groups are filled with
-    another question's sentences."""
+    another question's sentences. `ranked_negatives`, when given, is a JSON object of question
+    id to that question's non-answer lines in the shipped ranker's order: the negatives are then
+    drawn from the ranker's twelve best instead of the hand-weighted score's."""
+    by_ranker = json.loads(ranked_negatives.read_text()) if ranked_negatives else {}
     rng = random.Random(SEED)
     groups: list[dict[str, Any]] = []
     filler: list[str] = []
@@ -88,9 +93,10 @@ def build_groups(out: Path) -> None:
         if CHOICE_QUESTION.search(question):
             continue
         positives = [c["text"] for c in lines if c["label"]]
-        negatives = [c["text"] for c in sorted(lines, key=lambda c: -c["score"]) if not c["label"]][
-            :12
+        negatives = by_ranker.get(record["id"]) or [
+            c["text"] for c in sorted(lines, key=lambda c: -c["score"]) if not c["label"]
         ]
+        negatives = negatives[:12]
         for positive in rng.sample(positives, min(TRAIN_BUILT_GROUPS, len(positives))):
             chosen = rng.sample(negatives, min(GROUP_SIZE - 1, len(negatives)))
             groups.append({"id": record["id"], "q": question, "s": [positive, *chosen]})
@@ -282,7 +288,8 @@ def int8_onnx(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.learn_line_judge", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("groups")
+    grouping = commands.add_parser("groups")
+    grouping.add_argument("--ranked-negatives", type=Path, help="JSON: id -> ranker-ordered lines")
     fitting = commands.add_parser("train")
     fitting.add_argument("--epochs", type=int, default=2)
     fitting.add_argument("--batch", type=int, default=4, help="groups a step")
@@ -291,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     groups, weights = CACHE / "groups.jsonl", CACHE / "judge.pt"
     if args.command == "groups":
-        build_groups(groups)
+        build_groups(groups, args.ranked_negatives)
     elif args.command == "train":
         train(groups, weights, epochs=args.epochs, batch=args.batch, lr=args.lr)
     else:
