@@ -13,7 +13,7 @@ is not absent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -126,6 +126,33 @@ def absent_entities(question: str, vocabulary: Vocabulary) -> list[str]:
         if word[0].isdigit() or not _has_form_of(word, vocabulary):
             missing.append(entity)
     return missing
+
+
+def named_as_written(question: str, entities: Sequence[str]) -> str:
+    """The `entities` (each in `question`) as the question writes them: entities next to each
+    other with only spaces between make one name, and the names are listed with "or" before
+    the last ("They never mention X or Y" is true when none of them is mentioned).
+
+    >>> named_as_written("What did Côte Basque serve?", ["Côte", "Basque"])
+    'Côte Basque'
+    >>> named_as_written("Did Russia, Chad or Mali act in 2024?", ["Chad", "Mali", "2024"])
+    'Chad, Mali or 2024'
+    >>> named_as_written("Where is Zorya Street?", ["Zorya"])
+    'Zorya'
+    """
+    names: list[str] = []
+    end = 0
+    for entity in entities:
+        found = re.compile(rf"(?<!\w){re.escape(entity)}").search(question, end)
+        if found is None:  # not as written (a rewritten question): name it alone
+            names.append(entity)
+            continue
+        if names and end and not question[end : found.start()].strip():
+            names[-1] = f"{names[-1]}{question[end : found.start()]}{entity}"
+        else:
+            names.append(entity)
+        end = found.end()
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _has_form_of(word: str, vocabulary: Vocabulary) -> bool:

@@ -36,6 +36,7 @@ from llama_index.core.base.llms.types import ChatMessage
 
 from index.errors import QuestionError
 from index.settings import Settings, load_settings
+from qa.absence import named_as_written
 from qa.answerability import worth_answering
 from qa.cite import Composed, compose_answer
 from qa.engine import Engine, get_engine
@@ -132,18 +133,23 @@ def _abstained(
 ) -> Final:
     """An abstention; it says which of the question's names no article mentions (true of
     every file's text, see `qa.absence`)."""
-    never = f" They never mention {', '.join(missing)}." if missing else ""
+    never = (
+        f" They never mention {named_as_written(rewritten or asked, missing)}." if missing else ""
+    )
     text = ABSTAIN_TEXT + never
     return Final(Answer(asked, text, [], True, rewritten, timings=timings))
 
 
 def _notes(
-    composed: Composed, disagreement: tuple[str, ...], missing: Sequence[str] = ()
+    question: str,
+    composed: Composed,
+    disagreement: tuple[str, ...],
+    missing: Sequence[str] = (),
 ) -> tuple[str, ...]:
     outlets = len({c.source for c in composed.citations})
     notes = disagreement or ((f"reported by {outlets} articles",) if outlets > 1 else ())
     if missing:
-        notes = (*notes, f"no article mentions {', '.join(missing)}")
+        notes = (*notes, f"no article mentions {named_as_written(question, missing)}")
     return notes
 
 
@@ -321,7 +327,7 @@ def _answer_events(
         standalone, composed, evidence, min_score=settings.min_evidence_score
     )
     composed = with_the_sentence_before(standalone, composed, sentences)
-    notes = _notes(composed, disagreement, missing)
+    notes = _notes(standalone, composed, disagreement, missing)
     yield Final(Answer(asked, composed.text, composed.citations, False, rewritten, notes, timings))
 
 
@@ -353,7 +359,7 @@ def _synthesized(
     composed = verified.composed
     checked = f"each sentence checked against the passages it cites ({verified.kept} kept"
     checked += f", {len(verified.dropped)} unsupported dropped)" if verified.dropped else ")"
-    notes = (*_notes(composed, (), missing), checked)
+    notes = (*_notes(standalone, composed, (), missing), checked)
     yield Final(
         Answer(
             asked,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,18 @@ def test_unanswerable_question_abstains(bundled_settings) -> None:  # type: igno
     assert answer.abstained
     assert answer.citations == []
     assert "do not answer" in answer.text
+
+
+def test_an_absent_name_is_said_as_the_question_writes_it(bundled_settings) -> None:  # type: ignore[no-untyped-def]
+    """The name "Côte Basque" is two words: the abstention says it whole, and it is true of
+    every bundled file (accents and case folded)."""
+    from qa.lexical import fold_accents
+
+    answer = ask("What did the Côte Basque restaurant serve?", settings=bundled_settings)
+    assert answer.abstained and answer.text.endswith("They never mention Côte Basque."), answer
+    for path in bundled_settings.corpus_dir.glob("*.txt"):
+        text = fold_accents(path.read_text(encoding="utf-8").lower())
+        assert not re.search(r"\b(?:cote|basque)\b", text), path
 
 
 def test_empty_and_huge_questions_are_refused(bundled_settings) -> None:  # type: ignore[no-untyped-def]
