@@ -50,14 +50,22 @@ def load_tokenizer() -> Any:
     return tokenizer
 
 
-def count_tokens(text: str) -> int:
-    """Word pieces of `text` without [CLS]/[SEP], the unit chunk sizes are measured in."""
-    return len(load_tokenizer().encode(text, add_special_tokens=False).ids)
+@lru_cache(maxsize=1)
+def _counting_tokenizer() -> Any:
+    """The same WordPiece tokenizer without truncation, for measuring text of any length."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_model_files()[1]))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
 
 
 def token_ids(text: str) -> list[int]:
-    """Used by the sentence splitter to size chunks in this model's tokens."""
-    ids: list[int] = load_tokenizer().encode(text, add_special_tokens=False).ids
+    """Word pieces of `text` without [CLS]/[SEP], all of them: the unit the sentence splitter
+    sizes chunks in. (Counted with the embedding tokenizer's truncation, every text would
+    measure at most 256 and a 256-token chunk size would never split anything.)"""
+    ids: list[int] = _counting_tokenizer().encode(text, add_special_tokens=False).ids
     return ids
 
 

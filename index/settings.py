@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.errors import SettingsError
 
+# MiniLM reads 256 positions, [CLS] and [SEP] among them: a chunk's word pieces past 254 would
+# be cut off before embedding (`index.embed.MAX_TOKENS`).
+MAX_CHUNK_TOKENS = 254
+
 LocalModel = Literal["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]
 
 
@@ -34,7 +38,10 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(12, description="Chunks retrieved per question.", ge=1, le=100)
     chunk_tokens: int = Field(
-        160, description="Chunk size in embedding-model tokens.", ge=32, le=256
+        160,
+        description="Chunk size in embedding-model tokens (at most what the model reads).",
+        ge=32,
+        le=MAX_CHUNK_TOKENS,
     )
     chunk_overlap: int = Field(32, description="Overlap between chunks, in tokens.", ge=0, le=128)
     embed_batch_size: int = Field(32, description="Chunks embedded per model call.", ge=1, le=1024)

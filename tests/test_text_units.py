@@ -2,10 +2,14 @@
 
 from pathlib import Path
 
+import pytest
+
 from index.chunk import chunk_article, content_digest, group_sections
 from index.clean import clean_article
-from index.embed import token_ids
+from index.embed import MAX_TOKENS, load_tokenizer, token_ids
+from index.errors import SettingsError
 from index.sentences import split_sentences
+from index.settings import MAX_CHUNK_TOKENS, load_settings
 from qa.lexical import content_terms, idf_table, weighted_overlap
 from qa.rewrite import rewrite_followup
 
@@ -101,6 +105,28 @@ def test_bundled_chunks_cover_only_kept_text() -> None:
         ]
         dropped = " ".join(p.text for p, why in article.dropped if why != "duplicate")
         assert all(text in dropped for text in furniture)
+
+
+def test_chunks_at_the_largest_size_fit_what_the_encoder_reads() -> None:
+    """At the largest chunk size every chunk is still cut to size, and embedding reads all of
+    it: its word pieces plus [CLS] and [SEP] fit the model's 256 positions."""
+    from tests.conftest import BUNDLED_CORPUS
+
+    assert MAX_CHUNK_TOKENS + 2 == MAX_TOKENS
+    longest = max(Path(BUNDLED_CORPUS).iterdir(), key=lambda path: path.stat().st_size)
+    raw = longest.read_text(encoding="utf-8")
+    article = clean_article(longest.name, raw)
+    chunks = chunk_article(
+        article, raw, chunk_tokens=MAX_CHUNK_TOKENS, chunk_overlap=32, tokenizer=token_ids
+    )
+    kept = " ".join(c.text for c in chunks if not c.furniture)
+    assert len(token_ids(kept)) > 2 * MAX_CHUNK_TOKENS  # long enough to need several chunks
+    for chunk in chunks:
+        pieces = len(token_ids(chunk.text))
+        assert pieces <= MAX_CHUNK_TOKENS
+        assert len(load_tokenizer().encode(chunk.text).ids) == pieces + 2  # nothing cut off
+    with pytest.raises(SettingsError, match="NEWSQA_CHUNK_TOKENS"):
+        load_settings(chunk_tokens=MAX_CHUNK_TOKENS + 1)
 
 
 def test_rewrite_skips_titles_and_connectors() -> None:
