@@ -220,7 +220,7 @@ def sentence_support(text: str, quotes: Sequence[str]) -> tuple[int, int]:
     >>> q = ["Kremlin spokesman Dmitry Peskov said Russia wanted no eternal war."]
     >>> sentence_support("Dmitry Peskov said so [1]. Lavrov agreed [1].", q)
     (1, 2)
-    >>> sentence_support("The articles do not answer this question.", q)
+    >>> sentence_support("No answer to this was found in the articles.", q)
     (0, 0)
     >>> sentence_support("The Kremlin spokesman [1].", q), sentence_support("2024 [1].", q)
     ((1, 1), (0, 1))

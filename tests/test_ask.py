@@ -48,7 +48,8 @@ def test_unanswerable_question_abstains(bundled_settings) -> None:  # type: igno
     answer = ask("What is the population of Kazakhstan?", settings=bundled_settings)
     assert answer.abstained
     assert answer.citations == []
-    assert "do not answer" in answer.text
+    # what newsqa found, not a claim about the articles (it refuses answerable questions too)
+    assert answer.text.startswith("No answer to this was found in the articles."), answer.text
 
 
 def test_an_absent_name_is_said_as_the_question_writes_it(bundled_settings) -> None:  # type: ignore[no-untyped-def]

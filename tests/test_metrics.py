@@ -68,7 +68,7 @@ def test_strip_markers() -> None:
         ("Zelenskyy", ["Zelensky"], True),
         ("a network of sources", ["two"], False),  # a match must start a word
         ("Andrei Belousov", ["Belousov's"], False),
-        ("The articles do not answer this question.", ["Peskov"], False),
+        ("No answer to this was found in the articles.", ["Peskov"], False),
         ("anything", [], False),
     ],
 )
@@ -234,7 +234,7 @@ def test_score_question_answerable() -> None:
 def test_score_question_unanswerable_is_correct_when_abstaining() -> None:
     gold = GoldQuestion("q2", "Population of Kazakhstan?", (), (), (), "unanswerable")
     produced = SystemAnswer(
-        "The articles do not answer this question.",
+        "No answer to this was found in the articles.",
         True,
         gold.question,
         (),
