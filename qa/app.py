@@ -145,7 +145,7 @@ def render_sources(answer: Answer | None, turn: int, settings: Settings) -> str:
     if answer is None:
         return '<div id="newsqa-sources"><p>Sources of the latest answer appear here.</p></div>'
     if not answer.citations:
-        return '<div id="newsqa-sources"><p>No sources: no answer was found in the articles.</p></div>'
+        return '<div id="newsqa-sources"><p>No sources: no answer was found.</p></div>'
     entries = [
         render_source(c, turn, read_source_text(settings.corpus_dir, c.source))
         for c in answer.citations

@@ -45,7 +45,8 @@ def _ask(page: Any, question: str) -> Any:
             if (bots.length <= n) return false;
             const last = bots[bots.length - 1];
             return last.querySelector('a.cite') !== null
-                || last.innerText.includes('No answer to this was found') || last.innerText.includes('Error:');
+                || last.innerText.includes('No answer to this was found')
+                || last.innerText.includes('Error:');
         }""",
         arg=[BOT_SELECTOR, before],
         timeout=ANSWER_TIMEOUT_MS,
