@@ -75,7 +75,8 @@ from qa.synthesis import sentence_windows, verify_reply
 from qa.types import Answer, AnswerEvent, Citation, Evidence, Final, Rewritten, Timings, Token
 
 # It says what newsqa found, not what the articles hold: an answerable question is refused
-# too (16% of outside-dev's), and "the articles do not answer" would then be false.
+# too when no line passes the gate and the checks, and "the articles do not answer" would
+# then be false.
 ABSTAIN_TEXT = "No answer to this was found in the articles."
 EVIDENCE_SHOWN = 3
 CHOICE_SHOWN = 4  # lines an instruct model chooses among (extractive mode)
