@@ -20,9 +20,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from index.errors import NewsQAError
-from index.settings import Settings
+from index.settings import EMBED_MAX_TOKENS, Settings
 
-MAX_TOKENS = 256  # the model's max_seq_length; longer text is truncated
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 
 
@@ -52,7 +51,7 @@ def _wordpiece_tokenizer() -> Any:
 def load_tokenizer() -> Any:
     """The tokenizer the model embeds with, truncating at 256."""
     tokenizer = _wordpiece_tokenizer()
-    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_truncation(EMBED_MAX_TOKENS)
     return tokenizer
 
 

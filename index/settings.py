@@ -14,9 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.errors import SettingsError
 
-# MiniLM reads 256 positions, [CLS] and [SEP] among them: a chunk's word pieces past 254 would
-# be cut off before embedding (`index.embed.MAX_TOKENS`).
-MAX_CHUNK_TOKENS = 254
+EMBED_MAX_TOKENS = 256  # the embedding model's max_seq_length; `index.embed` truncates there
+# [CLS] and [SEP] take two of those positions: a chunk's word pieces past this would be cut off
+# before embedding.
+MAX_CHUNK_TOKENS = EMBED_MAX_TOKENS - 2
 
 LocalModel = Literal["gemma-3-270m", "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct"]
 

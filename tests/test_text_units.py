@@ -6,10 +6,10 @@ import pytest
 
 from index.chunk import chunk_article, content_digest, group_sections
 from index.clean import clean_article
-from index.embed import MAX_TOKENS, load_tokenizer, token_ids
+from index.embed import load_tokenizer, token_ids
 from index.errors import SettingsError
 from index.sentences import split_sentences
-from index.settings import MAX_CHUNK_TOKENS, load_settings
+from index.settings import EMBED_MAX_TOKENS, MAX_CHUNK_TOKENS, load_settings
 from qa.lexical import content_terms, idf_table, weighted_overlap
 from qa.rewrite import rewrite_followup
 
@@ -112,7 +112,7 @@ def test_chunks_at_the_largest_size_fit_what_the_encoder_reads() -> None:
     it: its word pieces plus [CLS] and [SEP] fit the model's 256 positions."""
     from tests.conftest import BUNDLED_CORPUS
 
-    assert MAX_CHUNK_TOKENS + 2 == MAX_TOKENS
+    assert MAX_CHUNK_TOKENS + 2 == EMBED_MAX_TOKENS
     longest = max(Path(BUNDLED_CORPUS).iterdir(), key=lambda path: path.stat().st_size)
     raw = longest.read_text(encoding="utf-8")
     article = clean_article(longest.name, raw)
