@@ -23,6 +23,10 @@ from index.errors import NewsQAError
 from index.settings import EMBED_MAX_TOKENS, Settings
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+# Texts a session run takes, sorted by length so that little is padding. Measured on 2 cores
+# (README, "Scaling out"): 4 rows a run embedded real news chunks about 1.3x faster than runs of
+# 32 rows sorted by characters; a row's vector is the same whatever else shares its run.
+ROWS_PER_RUN = 4
 
 
 def _model_files() -> tuple[Path, Path]:
@@ -106,13 +110,22 @@ class OnnxMiniLM:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Rows in the order of `texts`, computed `ROWS_PER_RUN` at a time in order of length."""
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        tokenizer = load_tokenizer()
-        encodings = tokenizer.encode_batch(list(texts))
+            return vectors
+        encodings = load_tokenizer().encode_batch(list(texts))
+        by_length = sorted(range(len(encodings)), key=lambda row: len(encodings[row].ids))
+        for offset in range(0, len(by_length), ROWS_PER_RUN):
+            rows = by_length[offset : offset + ROWS_PER_RUN]
+            vectors[rows] = self._run([encodings[row] for row in rows])
+        return vectors
+
+    def _run(self, encodings: Sequence[Any]) -> np.ndarray:
+        """One session run: the encodings padded to the longest, mean-pooled, normalised."""
         width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
-        mask = np.zeros((len(texts), width), dtype=np.int64)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1

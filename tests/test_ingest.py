@@ -122,3 +122,30 @@ def test_vectors_stay_with_their_chunks_across_groups_and_store_calls(
     got = open_store(sliced).chunks.get(include=["documents", "embeddings"])
     every = OnnxMiniLM(threads=2).encode(got["documents"])
     assert (np.sum(every * np.asarray(got["embeddings"]), axis=1) > 0.999).all()
+
+
+def test_each_vector_is_its_texts_own_whatever_shares_its_run() -> None:
+    """`encode` runs texts a few at a time in order of length: the rows still come back in
+    the order given, each the very vector that text gets alone."""
+    import numpy as np
+
+    from index.embed import ROWS_PER_RUN, OnnxMiniLM
+
+    texts = [
+        "Kremlin spokesman Dmitry Peskov said Russia does not want an eternal war.",
+        "Talks",
+        "The council voted to close the bridge for repairs until June, citing cracks found "
+        "in two of its supports during an inspection last month.",
+        "Ukraine",
+        "Officials said 1,200 civilians were evacuated from the Kharkiv region on Friday.",
+        "A",
+        "Prices rose 18% over the year.",
+    ] * 2
+    assert len(texts) % ROWS_PER_RUN  # a last run shorter than the others
+    encoder = OnnxMiniLM(threads=2)
+    together = encoder.encode(texts)
+    alone = np.concatenate([encoder.encode([text]) for text in texts])
+    assert together.shape == (len(texts), 384)
+    assert np.array_equal(together, alone)
+    assert not np.array_equal(together[0], together[1])
+    assert encoder.encode([]).shape == (0, 384)
