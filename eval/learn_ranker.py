@@ -34,11 +34,11 @@ from eval.train_set import held_out
 from index.embed import CachedVectors
 from qa.evidence import chunk_ranks
 from qa.ranker import (
-    ANSWER_ENCODER_FILE,
     FEATURES,
     WEIGHTS_FILE,
     Ranker,
     feature_rows,
+    open_answer_encoder,
     shipped_ranker,
 )
 from qa.types import Evidence
@@ -119,9 +119,7 @@ def offline_similarity() -> CachedVectors:
 def offline_answer_vectors() -> CachedVectors:
     """The answer encoder's vectors (what `Engine.answer_cosines` uses), cached across the
     questions of a run."""
-    from index.embed import OnnxMiniLM
-
-    return CachedVectors(OnnxMiniLM(model_path=ANSWER_ENCODER_FILE))
+    return CachedVectors(open_answer_encoder())
 
 
 def answer_cosines(question: str, texts: Sequence[str]) -> list[float]:

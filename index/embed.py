@@ -23,9 +23,11 @@ from index.errors import NewsQAError
 from index.settings import EMBED_MAX_TOKENS, Settings
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
-# Texts a session run takes, sorted by length so that little is padding. Measured on 2 cores
-# (README, "Scaling out"): 4 rows a run embedded real news chunks about 1.3x faster than runs of
-# 32 rows sorted by characters; a row's vector is the same whatever else shares its run.
+# Texts a session run of the shipped model takes, sorted by length so that little is padding.
+# Measured on 2 cores (README, "Scaling out"): 4 rows a run embedded real news chunks about
+# 1.3x faster than runs of 32 rows sorted by characters, and every row's vector is the same,
+# bit for bit, whatever else shares its run. (Not so for the answer encoder, whose export
+# quantizes each run's activations with one scale: see `qa.ranker.open_answer_encoder`.)
 ROWS_PER_RUN = 4
 
 
@@ -95,9 +97,16 @@ class OnnxMiniLM:
     model_id = MODEL_ID
     dimension = 384
 
-    def __init__(self, *, threads: int = 2, model_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 2,
+        model_path: Path | None = None,
+        rows_per_run: int | None = ROWS_PER_RUN,
+    ) -> None:
         """The shipped model, or another export of the same architecture and tokenizer at
-        `model_path` (`qa.ranker.ANSWER_ENCODER_FILE`)."""
+        `model_path` (`qa.ranker.ANSWER_ENCODER_FILE`). `rows_per_run` None runs each call's
+        texts together, in one run."""
         import onnxruntime as ort
 
         if model_path is not None:
@@ -108,16 +117,18 @@ class OnnxMiniLM:
         options.log_severity_level = 3
         self._session = ort.InferenceSession(str(model_path), options, ["CPUExecutionProvider"])
         self._lock = threading.Lock()
+        self.rows_per_run = rows_per_run
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Rows in the order of `texts`, computed `ROWS_PER_RUN` at a time in order of length."""
+        """Rows in the order of `texts`, computed `rows_per_run` at a time in order of length."""
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
         if not texts:
             return vectors
         encodings = load_tokenizer().encode_batch(list(texts))
         by_length = sorted(range(len(encodings)), key=lambda row: len(encodings[row].ids))
-        for offset in range(0, len(by_length), ROWS_PER_RUN):
-            rows = by_length[offset : offset + ROWS_PER_RUN]
+        step = self.rows_per_run or len(by_length)
+        for offset in range(0, len(by_length), step):
+            rows = by_length[offset : offset + step]
             vectors[rows] = self._run([encodings[row] for row in rows])
         return vectors
 

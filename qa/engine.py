@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import CachedVectors, Encoder, OnnxMiniLM, open_encoder
+from index.embed import CachedVectors, Encoder, open_encoder
 from index.errors import BackendError, NewsQAError
 from index.ingest import ingest
 from index.keywords import KeywordIndex, spelled_metadata
@@ -34,7 +34,7 @@ from qa.evidence import (
     rerank_chunks,
 )
 from qa.lexical import stems
-from qa.ranker import ANSWER_ENCODER_FILE, learned_order
+from qa.ranker import learned_order, open_answer_encoder
 from qa.retrieve import build_retriever, retrieve_chunks
 from qa.types import Evidence
 
@@ -164,12 +164,10 @@ class Engine:
 
     def answer_cosines(self, question: str, texts: Sequence[str]) -> np.ndarray:
         """Each text's cosine to the question under the answer encoder (the learned ranker's
-        second MiniLM, `qa.ranker.ANSWER_ENCODER_FILE`; loaded on first use, vectors cached)."""
+        second MiniLM, `qa.ranker.open_answer_encoder`; loaded on first use, vectors cached)."""
         with self._answer_lock:
             if self._answer_vectors is None:
-                encoder = OnnxMiniLM(
-                    threads=self.settings.llm_threads, model_path=ANSWER_ENCODER_FILE
-                )
+                encoder = open_answer_encoder(self.settings.llm_threads)
                 self._answer_vectors = CachedVectors(encoder, _SENTENCE_CACHE_LIMIT)
         return self._answer_vectors.similarity([question], texts)[0]
 
