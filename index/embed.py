@@ -121,7 +121,7 @@ class OnnxMiniLM:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Rows in the order of `texts`, computed `rows_per_run` at a time in order of length."""
-        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return vectors
         encodings = load_tokenizer().encode_batch(list(texts))

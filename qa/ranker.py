@@ -27,15 +27,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.embed import OnnxMiniLM
 from index.settings import Settings
 from qa.absence import question_entities
 from qa.answer_type import Kind, Similarity, expected_kind, names, new_names, supplies
 from qa.lexical import STOPWORDS, fold_accents, words
 from qa.types import Evidence
+
+if TYPE_CHECKING:
+    from index.embed import OnnxMiniLM
 
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 ANSWER_ENCODER_FILE = Path(__file__).with_name("answer_encoder.onnx")
@@ -45,6 +48,8 @@ def open_answer_encoder(threads: int = 2) -> OnnxMiniLM:
     """The answer encoder, as the ranker was fitted with it and as it runs: each call's texts
     in one run. Its export quantizes a run's activations with one scale, so a text's vector
     depends a little on the texts run with it (the shipped MiniLM's does not)."""
+    from index.embed import OnnxMiniLM
+
     return OnnxMiniLM(threads=threads, model_path=ANSWER_ENCODER_FILE, rows_per_run=None)
 
 
