@@ -173,3 +173,23 @@ def test_the_shipped_answer_encoder_puts_the_answer_closer_than_a_same_topic_lin
     )
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[1] @ vectors[0] > vectors[2] @ vectors[0]
+
+
+@pytest.mark.slow
+def test_the_answer_encoders_vector_for_a_text_does_not_depend_on_what_else_it_encodes() -> None:
+    """The engine keeps each line's first vector (`CachedVectors`), so a vector that depended
+    on its companions would make an answer depend on the questions asked before it."""
+    from qa.ranker import open_answer_encoder
+
+    encoder = open_answer_encoder()
+    texts = [
+        "Who said Russia does not want an eternal war?",
+        'Kremlin spokesman Dmitry Peskov said Moscow does not want an "eternal war".',
+        "Talks",
+        "The war in Ukraine entered its third year with no talks in sight, officials said.",
+    ]
+    together = encoder.encode(texts)
+    reversed_order = encoder.encode(texts[::-1])[::-1]
+    alone = np.concatenate([encoder.encode([text]) for text in texts])
+    assert np.array_equal(together, alone)
+    assert np.array_equal(reversed_order, alone)
