@@ -102,11 +102,11 @@ class OnnxMiniLM:
         *,
         threads: int = 2,
         model_path: Path | None = None,
-        rows_per_run: int | None = ROWS_PER_RUN,
+        rows_per_run: int = ROWS_PER_RUN,
     ) -> None:
         """The shipped model, or another export of the same architecture and tokenizer at
-        `model_path` (`qa.ranker.ANSWER_ENCODER_FILE`). `rows_per_run` None runs each call's
-        texts together, in one run."""
+        `model_path` (`qa.ranker.ANSWER_ENCODER_FILE`), running `rows_per_run` texts a
+        session run."""
         import onnxruntime as ort
 
         if model_path is not None:
@@ -126,9 +126,8 @@ class OnnxMiniLM:
             return vectors
         encodings = load_tokenizer().encode_batch(list(texts))
         by_length = sorted(range(len(encodings)), key=lambda row: len(encodings[row].ids))
-        step = self.rows_per_run or len(by_length)
-        for offset in range(0, len(by_length), step):
-            rows = by_length[offset : offset + step]
+        for offset in range(0, len(by_length), self.rows_per_run):
+            rows = by_length[offset : offset + self.rows_per_run]
             vectors[rows] = self._run([encodings[row] for row in rows])
         return vectors
 

@@ -158,10 +158,9 @@ def test_answer_cosines_fill_their_two_features_and_default_to_the_line_cosine()
 @pytest.mark.slow
 def test_the_shipped_answer_encoder_puts_the_answer_closer_than_a_same_topic_line() -> None:
     """The real int8 answer encoder (`qa/answer_encoder.onnx`), not the store's encoder."""
-    from index.embed import OnnxMiniLM
-    from qa.ranker import ANSWER_ENCODER_FILE
+    from qa.ranker import open_answer_encoder
 
-    encoder = OnnxMiniLM(model_path=ANSWER_ENCODER_FILE)
+    encoder = open_answer_encoder()
     assert encoder.model_id == "answer_encoder"
     question = "Who said Russia does not want an eternal war?"
     vectors = encoder.encode(
