@@ -71,12 +71,17 @@ test: dev
 test-fast: dev
 	$(PY) -m pytest -q -m "not slow and not browser and not server"
 
-# The gold set, then the outside set (real news nobody here wrote) in a scratch store.
+# The gold set, then the outside set (real news nobody here wrote) in a scratch store, then the
+# same outside articles cut into 50-word passages (eval/passages.py: only the cut differs).
 OUTSIDE ?= ../shared/outside-dev
+PASSAGES ?= $(HOME)/.cache/newsqa/outside-passages
 eval: index
 	$(NEWSQA) eval --baseline
 	@if [ -d "$(OUTSIDE)" ]; then \
-	  $(NEWSQA) eval --corpus $(OUTSIDE)/corpus --questions $(OUTSIDE)/questions.jsonl --baseline; \
+	  $(NEWSQA) eval --corpus $(OUTSIDE)/corpus --questions $(OUTSIDE)/questions.jsonl --baseline && \
+	  rm -rf $(PASSAGES) && \
+	  $(PY) -m eval.passages $(OUTSIDE)/corpus $(OUTSIDE)/questions.jsonl $(PASSAGES) && \
+	  $(NEWSQA) eval --corpus $(PASSAGES)/corpus --questions $(PASSAGES)/questions.jsonl; \
 	else echo "no $(OUTSIDE): the outside set was not run"; fi
 
 # Refit the learned evidence ranker (qa/ranker.json; card: eval/RANKER.md) from ../shared/train:

@@ -5,13 +5,14 @@ question in meaning and in words (and how far below the best candidate), whether
 sentence before it names the question's names and figures, whether it supplies a new name or
 figure where the question asks for one, how close in meaning its closest new word is to the
 class a "which <class>" question asks for ("Pakistan" to "country", "Southwest" to "airline": a
-learned stand-in for a list of named classes), its length, how early in its article it stands,
-how high its chunk was retrieved, whether it is page furniture, and its cosine to the question
-under a second MiniLM fine-tuned to match questions to the sentences that answer them
-(`answer_encoder.onnx` beside this file; card `eval/ANSWER_ENCODER.md`). A linear model scores them;
-sentences are ordered by that score. It was fitted listwise (softmax over one question's
-candidates); whether to answer at all is the gate's (`qa.answerability`): the best line's score
-against the gate fitted with these weights (`gate_for`).
+learned stand-in for a list of named classes), its length, how much earlier in its article it
+stands than the question's other candidates in theirs, how high its chunk was retrieved, whether
+it is page furniture, and its cosine to the question under a second MiniLM fine-tuned to match
+questions to the sentences that answer them (`answer_encoder.onnx` beside this file; card
+`eval/ANSWER_ENCODER.md`). A linear model scores them; sentences are ordered by that score. It
+was fitted listwise (softmax over one question's candidates); whether to answer at all is the
+gate's (`qa.answerability`): the best line's score against the gate fitted with these weights
+(`gate_for`).
 
 The weights (`ranker.json` beside this file) were fitted by `python -m eval.learn_ranker` on
 the pipeline's own candidates for questions built from ../shared/train (`eval.train_set`);
@@ -69,7 +70,7 @@ FEATURES = (
     "furniture",
     "question_like",
     "cosine_x_supplies",
-    "early_in_article",
+    "earlier_than_candidates",
     "chunk_retrieved_first",
     "names_asked_class",
     "names_asked_class_gap",
@@ -179,9 +180,11 @@ def features(
     best_class_close: float = 0.0,
     answer_cosine: float | None = None,
     best_answer_cosine: float | None = None,
+    mean_earliness: float = 0.0,
 ) -> list[float]:
     """The feature vector of one candidate line, in `FEATURES` order (`answer_cosine`: the
-    line's cosine to the question under the answer encoder; without one, its `cosine`).
+    line's cosine to the question under the answer encoder; without one, its `cosine`;
+    `mean_earliness`: the mean `earliness` of the question's candidates).
 
     >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
     ...     "Buffalo Bills.", cosine=0.6, lexical=0.7)
@@ -216,7 +219,7 @@ def features(
         float(line.furniture),
         float(line.text.rstrip().endswith("?")),
         line.cosine * supplied,
-        1.0 / (1.0 + line.start / 1000),
+        earliness(line) - mean_earliness,
         1.0 / (1.0 + chunk_rank),
         class_close,
         class_close - best_class_close,
@@ -287,6 +290,21 @@ def gate_for(settings: Settings) -> float | None:
     return shipped_ranker().gate
 
 
+def earliness(line: Evidence) -> float:
+    """How early in its file a line stands: 1 at the start, 0.5 a thousand characters in.
+
+    A line's place means "the lead of a page" only beside the other candidates: in an archive
+    of short passages every line stands early, and an absolute value made the gate answer the
+    same text more readily cut into passages than as whole pages (`eval/RANKER.md`). So the
+    ranker reads it relative to the question's other candidates (`feature_rows`).
+
+    >>> line = Evidence("a.txt", None, None, None, 1000, 1030, "Damar Hamlin plays for Buffalo.")
+    >>> earliness(line), earliness(replace(line, start=0))
+    (0.5, 1.0)
+    """
+    return 1.0 / (1.0 + line.start / 1000)
+
+
 def feature_rows(
     question: str,
     lines: Sequence[Evidence],
@@ -308,6 +326,7 @@ def feature_rows(
         [None] * len(lines) if answer_cosines is None else answer_cosines
     )
     best_answer = None if answer_cosines is None else max(answer_cosines)
+    mean_earliness = float(np.mean([earliness(line) for line in lines]))
     rows = [
         features(
             parts,
@@ -319,6 +338,7 @@ def feature_rows(
             best_class_close=max(closeness),
             answer_cosine=answer,
             best_answer_cosine=best_answer,
+            mean_earliness=mean_earliness,
         )
         for line, rank, close, answer in zip(lines, chunk_ranks, closeness, answers, strict=True)
     ]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from eval.metrics import answer_correct
+from eval.passages import folded
+from eval.passages import main as cut_into_passages
 from eval.runner import GoldFileError, main, parse_gold_line, spread_sample
 
 OUTSIDE = Path(__file__).resolve().parents[2] / "shared" / "outside-dev"
@@ -51,6 +53,39 @@ def test_outside_answers_match_by_content_words() -> None:
 def test_spread_sample_refuses_zero() -> None:
     with pytest.raises(GoldFileError, match="--sample must be at least 1"):
         spread_sample([], 0)
+
+
+def test_the_passage_cut_keeps_every_word_in_order_and_maps_gold_to_passages(
+    tmp_path: Path,
+) -> None:
+    if not (OUTSIDE / "questions.jsonl").is_file():
+        pytest.skip(f"the outside set is not beside the checkout ({OUTSIDE})")
+    lines = (OUTSIDE / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    chosen = [q for q in map(json.loads, lines) if q["kind"] == "fact"][:2]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for item in chosen:
+        for name in item["gold"]:
+            shutil.copy(OUTSIDE / "corpus" / name, corpus / name)
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(q) + "\n" for q in chosen), encoding="utf-8")
+
+    assert cut_into_passages([str(corpus), str(questions), str(tmp_path / "out")]) == 0
+
+    cut = tmp_path / "out" / "corpus"
+    for article in corpus.iterdir():
+        title, _, body = article.read_text(encoding="utf-8").partition("\n\n")
+        files = sorted(cut.glob(f"{article.stem}__*.txt"))
+        parts = [f.read_text(encoding="utf-8").partition("\n\n") for f in files]
+        assert {head for head, _, _ in parts} == {title.strip()}
+        assert " ".join(" ".join(p for _, _, p in parts).split()) == " ".join(body.split())
+        assert all(len(p.split()) >= 50 for _, _, p in parts[:-1])
+    mapped = (tmp_path / "out" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    for item in map(json.loads, mapped):
+        assert item["gold"] and all("__" in name for name in item["gold"])
+        for name in item["gold"]:
+            text = folded((cut / name).read_text(encoding="utf-8"))
+            assert any(folded(answer) in text for answer in item["answers"])
 
 
 @pytest.mark.slow

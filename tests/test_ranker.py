@@ -94,6 +94,23 @@ def test_features_see_the_question_names_in_the_sentence_before() -> None:
     assert named["entities_in_context"] == 1.0
 
 
+def test_a_lines_place_in_its_file_counts_only_beside_the_other_candidates() -> None:
+    # The same sentences as a whole page's lines or as short passages' first lines: cut into
+    # passages, the archive must not look surer to the gate than as whole pages, while among
+    # one question's lines the ranker may still prefer a page's lead.
+    question = "Which team does Damar Hamlin play for?"
+    answer, other = "Damar Hamlin plays safety for the Buffalo Bills.", "Hamlin is 24."
+    vector = np.zeros(3)
+
+    def best_score(starts: tuple[int, int]) -> float:
+        lines = [_line(answer, 0.6, 1.1, start=starts[0]), _line(other, 0.6, 1.1, start=starts[1])]
+        ordered = learned_order(question, [(line, vector) for line in lines], [0, 0])
+        return ordered[0][0].rank_score
+
+    assert best_score((0, 0)) == best_score((50, 50)) == best_score((6000, 6000))
+    assert best_score((0, 6000)) > best_score((6000, 0))
+
+
 def test_listwise_fit_learns_the_feature_that_marks_the_answer() -> None:
     rng = np.random.default_rng(0)
     groups = []
