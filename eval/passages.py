@@ -20,6 +20,7 @@ import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z“\"])")
 
@@ -71,8 +72,8 @@ def cut_corpus(source: Path, out: Path, words: int) -> dict[str, str]:
 
 
 def mapped_questions(
-    questions: Sequence[dict[str, object]], texts: dict[str, str]
-) -> Iterator[dict[str, object]]:
+    questions: Sequence[dict[str, Any]], texts: dict[str, str]
+) -> Iterator[dict[str, Any]]:
     """Each question with its gold files replaced by the passages of those articles that hold
     one of its answers (all their passages when none does alone).
 
@@ -84,9 +85,9 @@ def mapped_questions(
     for question in questions:
         question = dict(question)
         if question["kind"] == "fact":
-            stems = {str(g).rsplit(".", 1)[0] for g in question["gold"]}  # type: ignore[attr-defined]
+            stems = {str(g).rsplit(".", 1)[0] for g in question["gold"]}
             mine = sorted(n for n in texts if n.split("__")[0] in stems)
-            answers = [folded(str(a)) for a in question["answers"]]  # type: ignore[attr-defined]
+            answers = [folded(str(a)) for a in question["answers"]]
             holding = [n for n in mine if any(a in texts[n] for a in answers)]
             question["gold"] = holding or mine
         yield question

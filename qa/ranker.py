@@ -180,7 +180,7 @@ def features(
     best_class_close: float = 0.0,
     answer_cosine: float | None = None,
     best_answer_cosine: float | None = None,
-    mean_earliness: float = 0.0,
+    mean_earliness: float,
 ) -> list[float]:
     """The feature vector of one candidate line, in `FEATURES` order (`answer_cosine`: the
     line's cosine to the question under the answer encoder; without one, its `cosine`;
@@ -189,7 +189,7 @@ def features(
     >>> e = Evidence("a.txt", "Bills news", None, None, 0, 30, "Damar Hamlin plays for the "
     ...     "Buffalo Bills.", cosine=0.6, lexical=0.7)
     >>> f = features(question_parts("Which team does Damar Hamlin play for?"), e,
-    ...     best_cosine=0.6, best_lexical=0.7, chunk_rank=0)
+    ...     best_cosine=0.6, best_lexical=0.7, chunk_rank=0, mean_earliness=1.0)
     >>> dict(zip(FEATURES, f))["entities_in_line"], dict(zip(FEATURES, f))["supplies_kind"]
     (1.0, 1.0)
     """
