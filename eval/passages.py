@@ -17,10 +17,11 @@ import argparse
 import json
 import re
 import sys
-import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from qa.lexical import fold_accents
 
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+(?=[A-Z“\"])")
 
@@ -52,7 +53,7 @@ def folded(text: str) -> str:
     >>> folded("Côte  Basque")
     'cote basque'
     """
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    ascii_text = fold_accents(text).encode("ascii", "ignore").decode()  # and no other non-ASCII
     return re.sub(r"\s+", " ", ascii_text.lower())
 
 
